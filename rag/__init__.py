@@ -1,0 +1,1 @@
+"""Question answering over a corpus of news articles, with cited passages."""

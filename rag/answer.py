@@ -1,0 +1,196 @@
+"""Passages -> a short extractive Answer whose every sentence carries [n] markers.
+
+No LLM: the sentences of the retrieved passages are scored against the question (embedding similarity,
+weighted word overlap, a small bonus when a sentence holds the kind of fact the question asks for),
+near-duplicates are merged (their citations are kept together on one sentence), and the best few
+are joined. When no sentence is relevant enough the answer says the corpus does not hold it, with no
+citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.chunking import sentence_spans
+from rag.embedding import Embedder
+from rag.models import Answer, Citation, Passage
+
+NOT_FOUND = "The corpus does not hold an answer to this question."
+NO_PASSAGES = "No article in the corpus matches this question and its filters."
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_STOPWORDS = set("""
+a about above after again against all am an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he her
+here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
+now of off on once only or other our ours out over own same she should so some such than that the their
+theirs them themselves then there these they this those through to too under until up very was we were
+what when where which while who whom whose why will with would you your yours tell please according
+article articles corpus news say says said many much kind sort give show know does did
+""".split())
+_MONTHS = ("january february march april may june july august september october november december "
+           "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
+           "saturday sunday today yesterday tomorrow week month year").split()
+_DATE_PATTERN = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_NUMBER_PATTERN = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                             r"dozen|hundred|thousand|million|billion|half)\b", re.IGNORECASE)
+_NAME_PATTERN = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+@dataclass
+class Sentence:
+    passage_index: int
+    start: int  # relative to the passage text
+    end: int
+    text: str
+    score: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+    vector: np.ndarray | None = None
+    extra: list["Sentence"] = field(default_factory=list)  # near-duplicates from other passages
+
+
+def question_type(question: str) -> str | None:
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|far|big|large|old)\b|\bwhat (percentage|share|number|amount)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (date|day|year|month|time)\b", q):
+        return "date"
+    if re.search(r"\bwho(m|se)?\b", q):
+        return "person"
+    if re.search(r"\bwhere\b", q):
+        return "place"
+    return None
+
+
+class TermMatcher:
+    """Stemmed content words, so 'ministers' matches 'minister'."""
+
+    def __init__(self):
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def terms(self, text: str) -> set[str]:
+        words = [w.lower().strip("'’-") for w in _WORD.findall(text)]
+        return set(self._stemmer.stemWords([w for w in words if w and w not in _STOPWORDS]))
+
+    def weighted_terms(self, text: str) -> dict[str, float]:
+        """Question terms weighted: names and numbers count double."""
+        weights: dict[str, float] = {}
+        for word in _WORD.findall(text):
+            lowered = word.lower().strip("'’-")
+            if not lowered or lowered in _STOPWORDS:
+                continue
+            stem = self._stemmer.stemWord(lowered)
+            weight = 2.0 if (word[0].isupper() or word[0].isdigit()) else 1.0
+            weights[stem] = max(weights.get(stem, 0.0), weight)
+        return weights
+
+
+def _overlap(weights: dict[str, float], terms: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], matcher: TermMatcher) -> float:
+    if kind == "number":
+        return 0.08 if _NUMBER_PATTERN.search(sentence) else 0.0
+    if kind == "date":
+        return 0.08 if _DATE_PATTERN.search(sentence) else 0.0
+    if kind in ("person", "place"):
+        names = _NAME_PATTERN.findall(sentence)
+        new = [n for n in names if not matcher.terms(n) <= question_terms]
+        return 0.08 if new else 0.0
+    return 0.0
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, *, max_sentences: int = 3, min_score: float = 0.42,
+                 dense_weight: float = 0.55, margin: float = 0.12):
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.min_score = min_score
+        self.dense_weight = dense_weight
+        self.margin = margin
+        self.matcher = TermMatcher()
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if not passages:
+            return Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
+        sentences = self.scored_sentences(question, passages)
+        chosen = self.select(sentences)
+        if not chosen:
+            return Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
+                          passages=passages)
+        text, citations = compose(chosen, passages)
+        return Answer(question=question, answer=text, answered=True, answerer=self.name,
+                      citations=citations, passages=passages)
+
+    def scored_sentences(self, question: str, passages: list[Passage]) -> list[Sentence]:
+        sentences = [Sentence(i, s, e, " ".join(p.text[s:e].split()))
+                     for i, p in enumerate(passages) for s, e in sentence_spans(p.text)]
+        sentences = [s for s in sentences if len(s.text.split()) >= 4]
+        if not sentences:
+            return []
+        vectors = self.embedder.embed_cached([s.text for s in sentences])
+        question_vector = self.embedder.embed_query(question)
+        dense = vectors @ question_vector
+        weights = self.matcher.weighted_terms(question)
+        kind = question_type(question)
+        for sentence, similarity, vector in zip(sentences, dense, vectors):
+            terms = self.matcher.terms(sentence.text)
+            sentence.vector = vector
+            sentence.dense = float(similarity)
+            sentence.lexical = _overlap(weights, terms)
+            sentence.score = (self.dense_weight * sentence.dense + (1 - self.dense_weight) * sentence.lexical
+                              + _type_bonus(kind, sentence.text, set(weights), self.matcher)
+                              + 0.03 / (1 + sentence.passage_index))
+        return sorted(sentences, key=lambda s: -s.score)
+
+    def select(self, ranked: list[Sentence]) -> list[Sentence]:
+        """The best sentences within a margin of the top one, near-duplicates folded together."""
+        chosen: list[Sentence] = []
+        if not ranked or ranked[0].score < self.min_score or ranked[0].lexical == 0.0:
+            return chosen
+        floor = max(self.min_score, ranked[0].score - self.margin)
+        for sentence in ranked:
+            if sentence.score < floor:
+                break
+            twin = next((c for c in chosen if self._near_duplicate(c, sentence)), None)
+            if twin is not None:
+                twin.extra.append(sentence)
+            elif len(chosen) < self.max_sentences:
+                chosen.append(sentence)
+        return chosen
+
+    def _near_duplicate(self, a: Sentence, b: Sentence) -> bool:
+        cosine = float(a.vector @ b.vector)
+        ta, tb = self.matcher.terms(a.text), self.matcher.terms(b.text)
+        jaccard = len(ta & tb) / len(ta | tb) if ta | tb else 1.0
+        return cosine >= 0.9 or jaccard >= 0.6
+
+
+def compose(chosen: list[Sentence], passages: list[Passage]) -> tuple[str, list[Citation]]:
+    """Answer text with [n] markers, and citations numbered in order of first use."""
+    numbers: dict[int, int] = {}
+    highlights: dict[int, list[tuple[int, int]]] = {}
+    parts = []
+    for sentence in chosen:
+        markers = []
+        for source in [sentence, *sentence.extra]:
+            n = numbers.setdefault(source.passage_index, len(numbers) + 1)
+            spans = highlights.setdefault(source.passage_index, [])
+            if (source.start, source.end) not in spans:
+                spans.append((source.start, source.end))
+            if n not in markers:
+                markers.append(n)
+        parts.append(sentence.text + " " + "".join(f"[{n}]" for n in sorted(markers)))
+    citations = [Citation(n=n, passage=passages[index], highlights=tuple(sorted(highlights[index])))
+                 for index, n in sorted(numbers.items(), key=lambda item: item[1])]
+    return " ".join(parts), citations

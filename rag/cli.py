@@ -1,0 +1,131 @@
+"""Command line: `newsrag ingest PATH...`, `newsrag ask QUESTION`, `newsrag serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+from rag.models import IngestReport
+
+log = logging.getLogger("newsrag")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsrag", description="Chat with a corpus of news articles.")
+    parser.add_argument("--config", help="TOML settings file (default: $RAG_CONFIG)")
+    parser.add_argument("--data-dir", help="folder of the embedded store (setting data_dir)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="add, update and remove articles from files or folders")
+    ingest.add_argument("paths", nargs="+", help=".txt/.md/.json/.jsonl files or folders of them")
+    ingest.add_argument("--no-prune", action="store_true",
+                        help="keep stored articles that are gone from these files")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ask = commands.add_parser("ask", help="answer one question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=int)
+    ask.add_argument("--date-from", help="YYYY-MM-DD")
+    ask.add_argument("--date-to", help="YYYY-MM-DD")
+    ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
+    ask.add_argument("--json", action="store_true", help="print the full JSON response")
+
+    serve = commands.add_parser("serve", help="serve the API and the chat page")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--corpus", help="folder to ingest before serving (setting corpus_dir)")
+    serve.add_argument("--no-ingest", action="store_true", help="serve the store as it is")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config, data_dir=args.data_dir, host=getattr(args, "host", None),
+                         port=getattr(args, "port", None), corpus_dir=getattr(args, "corpus", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        configure_logging(settings.log_level)
+        return {"ingest": run_ingest, "ask": run_ask, "serve": run_serve}[args.command](args, settings)
+    except RagError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "sentence_transformers", "chromadb", "httpx", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _service(settings: Settings):
+    from rag.service import build_service
+
+    return build_service(settings)
+
+
+def run_ingest(args, settings: Settings) -> int:
+    report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
+    return 0
+
+
+def format_report(report: IngestReport) -> str:
+    lines = [f"ingested in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
+             f"{len(report.removed)} removed, {report.unchanged} unchanged; "
+             f"{report.passages_written} passages written"]
+    lines += [f"skipped {file}: {reason}" for file, reason in report.skipped]
+    return "\n".join(lines)
+
+
+def run_ask(args, settings: Settings) -> int:
+    from rag.service import filters_from_dict
+
+    filters = filters_from_dict({"date_from": args.date_from, "date_to": args.date_to,
+                                 "sources": args.source})
+    answer = _service(settings).ask(args.question, filters=filters, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(textwrap.fill(answer.answer, 100))
+    for citation in answer.citations:
+        p = citation.passage
+        print(f"\n[{citation.n}] {p.title} ({p.date or 'undated'}, {p.source or 'unknown source'}) "
+              f"article {p.article_id}, characters {p.start}-{p.end}")
+        print(textwrap.indent(textwrap.fill(p.text, 96), "    "))
+    return 0
+
+
+def run_serve(args, settings: Settings) -> int:
+    from waitress import serve
+
+    from server import create_app
+
+    service = _service(settings)
+    corpus = Path(settings.corpus_dir)
+    if not args.no_ingest:
+        if corpus.exists():
+            print(format_report(service.ingest([corpus], progress=sys.stderr.isatty())), flush=True)
+        else:
+            print(f"corpus folder {corpus} not found; serving the store as it is", flush=True)
+    health = service.health()
+    print(f"{health['articles']} articles, {health['passages']} passages", flush=True)
+    print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)
+    serve(create_app(service=service), host=settings.host, port=settings.port, threads=settings.threads,
+          ident="newsrag")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""One frozen Settings tree: defaults, then an optional TOML file, then RAG_* environment variables.
+
+This module is the only reader of os.environ in the project.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from rag.errors import ConfigError
+
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str = _setting("data", "Folder for the embedded Chroma store, the keyword index and the ingest lock.")
+    corpus_dir: str = _setting("corpus", "Folder of articles that `serve` ingests on start.")
+    collection: str = _setting("news", "Name prefix of the Chroma collections (`<name>_passages`, `<name>_articles`).")
+    chroma_host: str = _setting("", "Chroma server host; empty means an embedded store on disk in data_dir.")
+    chroma_port: int = _setting(8000, "Chroma server port (with chroma_host).")
+    chroma_ssl: bool = _setting(False, "Use HTTPS to reach the Chroma server.")
+    embedding_model: str = _setting(PACKAGED_MODEL, "Sentence-transformers model name or path; the default is the all-MiniLM-L6-v2 copy shipped on PyPI.")
+    embedding_batch_size: int = _setting(32, "Passages embedded per model call during ingestion.")
+    embedding_cache_size: int = _setting(4096, "Question and answer-sentence embeddings kept in memory (LRU).")
+    chunk_words: int = _setting(120, "Target passage length in words; passages end on sentence boundaries.")
+    chunk_overlap_sentences: int = _setting(1, "Sentences repeated at the start of the next passage.")
+    top_k: int = _setting(5, "Passages retrieved per question when the request does not say.")
+    candidates: int = _setting(40, "Candidates each retriever (dense, keyword) passes to fusion.")
+    rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant; larger flattens rank differences.")
+    keyword_weight: float = _setting(1.0, "Weight of the BM25 ranking in fusion (dense has weight 1).")
+    answer_max_sentences: int = _setting(3, "Most sentences in an extractive answer.")
+    min_answer_score: float = _setting(0.42, "Least relevance a sentence needs to be used; below it the answer says the corpus does not hold it.")
+    max_question_chars: int = _setting(2000, "Longest question accepted (longer gets 413).")
+    max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
+    max_top_k: int = _setting(20, "Largest top_k a request may ask for.")
+    max_body_bytes: int = _setting(65536, "Largest request body accepted (larger gets 413).")
+    max_article_bytes: int = _setting(2_000_000, "Largest article file ingested; larger files are skipped with a report.")
+    host: str = _setting("127.0.0.1", "Address the web server listens on.")
+    port: int = _setting(8080, "Port the web server listens on.")
+    threads: int = _setting(4, "Worker threads of the web server.")
+    log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    def replace(self, **changes: Any) -> "Settings":
+        return validated(dataclasses.replace(self, **changes))
+
+
+def setting_help() -> list[tuple[str, Any, str]]:
+    """(name, default, help) for every setting, in declaration order."""
+    return [(f.name, f.default, f.metadata["help"]) for f in fields(Settings)]
+
+
+def _coerce(name: str, raw: Any, kind: type) -> Any:
+    if kind is bool and isinstance(raw, str):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"setting {name}: expected true/false, got {raw!r}")
+    if kind is bool and not isinstance(raw, bool):
+        raise ConfigError(f"setting {name}: expected true/false, got {raw!r}")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name}: expected {kind.__name__}, got {raw!r}") from None
+
+
+def _types() -> dict[str, type]:
+    return {f.name: type(f.default) for f in fields(Settings)}
+
+
+def validated(settings: Settings) -> Settings:
+    positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
+                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k"]
+    for name in positive:
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
+    if len(settings.collection) < 3:
+        raise ConfigError("setting collection needs at least 3 characters")
+    if settings.top_k > settings.max_top_k:
+        raise ConfigError("setting top_k must not exceed max_top_k")
+    return settings
+
+
+def load_settings(config_file: str | os.PathLike | None = None,
+                  env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults < TOML file (argument or $RAG_CONFIG) < RAG_<NAME> variables < keyword overrides."""
+    env = os.environ if env is None else env
+    types = _types()
+    values: dict[str, Any] = {}
+    path = config_file or env.get("RAG_CONFIG")
+    if path:
+        values.update(_values_from_toml(Path(path), types))
+    for name in types:
+        if f"RAG_{name.upper()}" in env:
+            values[name] = env[f"RAG_{name.upper()}"]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(values) - set(types)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    coerced = {name: _coerce(name, raw, types[name]) for name, raw in values.items()}
+    return validated(Settings(**coerced))
+
+
+def _values_from_toml(path: Path, types: dict[str, type]) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return dict(data.get("rag", data))
+
+
+def offline_environment() -> None:
+    """Make any attempt to reach a model hub fail fast instead of hanging."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

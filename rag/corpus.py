@@ -1,0 +1,239 @@
+"""Read articles from files: .txt/.md (optional header lines) and .json/.jsonl ({id, title, body, ...}).
+
+A file that cannot be read is reported by name with the reason; the others still load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from rag.models import Article
+
+TEXT_SUFFIXES = {".txt", ".md"}
+JSON_SUFFIXES = {".json", ".jsonl"}
+SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+
+_DATE_HEADER = re.compile(r"^date\s*[:\s]\s*(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE)
+_NAMED_HEADER = re.compile(r"^(title|source|url|date)\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
+_TITLE_MAX = 200
+
+
+@dataclass
+class LoadResult:
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file or file:line, reason)
+    files: list[str] = field(default_factory=list)  # files that were read, resolved
+    unclean: set[str] = field(default_factory=set)  # files with any record or part that was skipped
+
+
+class SkipFile(Exception):
+    """A file or record that cannot be used; the message says why."""
+
+
+def parse_date(value: object) -> str | None:
+    """ISO date (YYYY-MM-DD) from a date or datetime string; None when empty."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise SkipFile(f"unreadable date {text!r} (expected YYYY-MM-DD)") from None
+
+
+def content_hash(title: str, body: str, date: str | None, source: str | None, url: str | None) -> str:
+    payload = json.dumps([title, body, date, source, url], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def make_article(id: str, title: str | None, body: str, *, date=None, source=None, url=None,
+                 origin: str = "") -> Article:
+    body = _normalize(body)
+    if not body.strip():
+        raise SkipFile("the article has no body text")
+    title = " ".join((title or "").split()) or title_from_body(body)
+    date = parse_date(date)
+    source = (str(source).strip() or None) if source is not None else None
+    url = (str(url).strip() or None) if url is not None else None
+    return Article(id=id, title=title, body=body, date=date, source=source, url=url, origin=origin,
+                   content_hash=content_hash(title, body, date, source, url))
+
+
+def title_from_body(body: str, limit: int = 90) -> str:
+    first = " ".join(body.strip().split("\n", 1)[0].split())
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip("\n")
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    size = path.stat().st_size
+    if size == 0:
+        raise SkipFile("empty file")
+    if size > max_bytes:
+        raise SkipFile(f"file is {size} bytes, over the {max_bytes}-byte limit (max_article_bytes)")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise SkipFile("binary file (contains NUL bytes), not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SkipFile(f"not valid UTF-8 text (byte {exc.start}); convert it to UTF-8") from None
+    if not text.strip():
+        raise SkipFile("file holds only white space")
+    return text
+
+
+def article_from_text(text: str, article_id: str, origin: str, markdown: bool) -> Article:
+    lines = _normalize(text).split("\n")
+    headers, rest = _split_headers(lines)
+    if "title" not in headers:
+        title, rest = _title_line(rest, markdown, after_header=bool(headers))
+        if title:
+            headers["title"] = title
+    body = "\n".join(rest).strip("\n")
+    return make_article(article_id, headers.get("title"), body, date=headers.get("date"),
+                        source=headers.get("source"), url=headers.get("url"), origin=origin)
+
+
+def _split_headers(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    headers: dict[str, str] = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index].strip()
+        date = _DATE_HEADER.match(line)
+        named = _NAMED_HEADER.match(line)
+        if date and "date" not in headers:
+            headers["date"] = date.group(1)
+        elif named and named.group(1).lower() not in headers:
+            headers[named.group(1).lower()] = named.group(2)
+        else:
+            break
+        index += 1
+    return headers, lines[index:]
+
+
+def _title_line(lines: list[str], markdown: bool, after_header: bool) -> tuple[str | None, list[str]]:
+    """The first non-blank line is a title when it is a markdown heading or looks like a headline."""
+    index = 0
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    if index >= len(lines):
+        return None, lines
+    first = lines[index].strip()
+    if markdown and first.startswith("#"):
+        return first.lstrip("#").strip(), lines[index + 1:]
+    next_blank = index + 1 >= len(lines) or not lines[index + 1].strip()
+    headline = len(first) <= _TITLE_MAX and not first.endswith((".", "?", "!", ":", ",", ";"))
+    if headline and (after_header or next_blank):
+        return first, lines[index + 1:]
+    return None, lines
+
+
+def articles_from_json_file(path: Path, text: str, stem: str, origin: str) -> Iterator[Article | SkipFile]:
+    """Articles of a .json (object or list) or .jsonl file; a bad record yields a SkipFile."""
+    if path.suffix.lower() == ".jsonl":
+        records = _jsonl_records(text)
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SkipFile(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        items = data if isinstance(data, list) else [data]
+        records = ((n, item) for n, item in enumerate(items, start=1))
+    for number, record in records:
+        try:
+            if isinstance(record, SkipFile):
+                raise record
+            yield _article_from_record(record, f"{stem}#{number}", origin)
+        except SkipFile as exc:
+            yield SkipFile(f"record {number}: {exc}")
+
+
+def _jsonl_records(text: str) -> Iterator[tuple[int, object]]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, SkipFile(f"not valid JSON ({exc.msg})")
+
+
+def _article_from_record(record: object, fallback_id: str, origin: str) -> Article:
+    if not isinstance(record, dict):
+        raise SkipFile("expected a JSON object with at least a body")
+    body = record.get("body", record.get("text"))
+    if not isinstance(body, str):
+        raise SkipFile("missing or non-text 'body'")
+    raw_id = record.get("id")
+    article_id = str(raw_id).strip() if raw_id not in (None, "") else fallback_id
+    title = record.get("title")
+    return make_article(article_id, title if isinstance(title, str) else None, body,
+                        date=record.get("published_at", record.get("date")),
+                        source=record.get("source"), url=record.get("url"), origin=origin)
+
+
+def corpus_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise FileNotFoundError(f"corpus path not found: {root}")
+    return sorted(p for p in root.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def load_articles(root: str | Path, max_bytes: int = 2_000_000) -> LoadResult:
+    """Every readable article below root (a folder or one file), with a reason for each file skipped."""
+    root = Path(root).expanduser().resolve()
+    result = LoadResult()
+    seen: dict[str, str] = {}
+    for path in corpus_files(root):
+        relative = path.name if root.is_file() else path.relative_to(root).as_posix()
+        if path.suffix.lower() not in SUFFIXES:
+            result.skipped.append((relative, f"unsupported file type {path.suffix or '(none)'}; "
+                                             "use .txt, .md, .json or .jsonl"))
+            continue
+        result.files.append(str(path))
+        for item in _articles_of_file(path, relative, max_bytes):
+            if not _collect(item, relative, result, seen):
+                result.unclean.add(str(path))
+    return result
+
+
+def _articles_of_file(path: Path, relative: str, max_bytes: int) -> Iterator[Article | SkipFile]:
+    stem = relative.rsplit(".", 1)[0]
+    try:
+        text = read_text(path, max_bytes)
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            yield article_from_text(text, stem, str(path), markdown=path.suffix.lower() == ".md")
+        else:
+            yield from articles_from_json_file(path, text, stem, str(path))
+    except SkipFile as exc:
+        yield exc
+    except OSError as exc:
+        yield SkipFile(f"cannot read: {exc.strerror or exc}")
+
+
+def _collect(item: Article | SkipFile, relative: str, result: LoadResult, seen: dict[str, str]) -> bool:
+    """Add an article or a skip reason; False when something was skipped."""
+    if isinstance(item, SkipFile):
+        result.skipped.append((relative, str(item)))
+        return False
+    if item.id in seen:
+        result.skipped.append((relative, f"article id {item.id!r} already used by {seen[item.id]}"))
+        return False
+    seen[item.id] = relative
+    result.articles.append(item)
+    return True

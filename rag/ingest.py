@@ -1,0 +1,163 @@
+"""Idempotent, incremental ingestion by article id and content hash.
+
+New articles are added, changed ones replace their passages, articles gone from a file that was read
+cleanly (or whose file is gone) are removed. Unchanged articles are never re-embedded. A run killed at
+any point leaves the store usable, and the next run completes it: an article counts as stored only when
+its record (written after its passages) carries the current hash and its passage count matches.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from tqdm import tqdm
+
+from rag.chunking import chunk_article
+from rag.config import Settings
+from rag.corpus import LoadResult, load_articles
+from rag.embedding import Embedder
+from rag.errors import IngestLocked
+from rag.models import Article, IngestReport
+from rag.store import ArticleState, Store
+
+log = logging.getLogger(__name__)
+
+GROUP_PASSAGES = 256  # passages embedded and written together
+
+
+@contextmanager
+def ingest_lock(data_dir: Path) -> Iterator[None]:
+    """One ingestion at a time per data folder; a second one gets a clear IngestLocked."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "ingest.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IngestLocked(f"another ingestion is running on {data_dir} ({holder}); "
+                               "wait for it to finish and run again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def embedding_text(article: Article, passage_text: str) -> str:
+    return f"{article.title}\n{passage_text}"
+
+
+class Ingestor:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
+        started = time.perf_counter()
+        with ingest_lock(self.settings.data_path):
+            report = self._ingest(paths, progress, prune)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _ingest(self, paths: Sequence[str | Path], progress: bool, prune: bool) -> IngestReport:
+        report = IngestReport()
+        loads = [load_articles(path, self.settings.max_article_bytes) for path in paths]
+        for load in loads:
+            report.skipped.extend(load.skipped)
+        articles = _unique_articles(loads, report)
+        states = self.store.article_states()
+        stored_counts = self.store.passage_counts()
+        pending = [a for a in articles if not _is_stored(a, states.get(a.id), stored_counts)]
+        report.unchanged = len(articles) - len(pending)
+        for article in pending:
+            (report.updated if article.id in states else report.added).append(article.id)
+        report.passages_written = self._write(pending, progress)
+        if prune:
+            report.removed = self._prune(paths, loads, {a.id for a in articles}, states, stored_counts)
+        if report.changed:
+            self.store.bump_generation()
+        return report
+
+    def _write(self, articles: Sequence[Article], progress: bool) -> int:
+        chunked = [(a, chunk_article(a, self.settings.chunk_words, self.settings.chunk_overlap_sentences))
+                   for a in articles]
+        total = sum(len(chunks) for _, chunks in chunked)
+        bar = tqdm(total=total, unit="passage", desc="embedding", disable=not progress or total == 0)
+        with bar:
+            for group in _groups(chunked, GROUP_PASSAGES):
+                texts = [embedding_text(a, c.text) for a, chunks in group for c in chunks]
+                vectors = self.embedder.embed(texts)
+                batch, offset = [], 0
+                for article, chunks in group:
+                    batch.append((article, chunks, vectors[offset:offset + len(chunks)]))
+                    offset += len(chunks)
+                self.store.write_articles(batch)
+                bar.update(len(texts))
+        return total
+
+    def _prune(self, paths, loads: Sequence[LoadResult], present: set[str],
+               states: dict[str, ArticleState], stored_counts: dict[str, int]) -> list[str]:
+        roots = [Path(p).expanduser().resolve() for p in paths]
+        unclean = set().union(*(load.unclean for load in loads))
+        removed = []
+        for article_id, state in states.items():
+            if article_id in present or not _under(Path(state.origin), roots):
+                continue
+            origin = Path(state.origin)
+            if origin.exists() and str(origin) in unclean:
+                log.warning("keeping %s: its file %s could not be read cleanly", article_id, origin)
+                continue
+            self.store.delete_article(article_id)
+            removed.append(article_id)
+        for orphan in set(stored_counts) - set(states) - present:
+            self.store.delete_passages(orphan)  # left by a run killed before the article record
+        return removed
+
+
+def _is_stored(article: Article, state: ArticleState | None, stored_counts: dict[str, int]) -> bool:
+    return (state is not None and state.content_hash == article.content_hash
+            and state.origin == article.origin and stored_counts.get(article.id, 0) == state.n_passages)
+
+
+def _unique_articles(loads: Sequence[LoadResult], report: IngestReport) -> list[Article]:
+    seen: dict[str, str] = {}
+    articles = []
+    for load in loads:
+        for article in load.articles:
+            if article.id in seen:
+                report.skipped.append((article.origin, f"article id {article.id!r} already used by "
+                                                       f"{seen[article.id]}"))
+                continue
+            seen[article.id] = article.origin
+            articles.append(article)
+    return articles
+
+
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _groups(chunked, size: int):
+    group, count = [], 0
+    for article, chunks in chunked:
+        group.append((article, chunks))
+        count += len(chunks)
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group

@@ -1,0 +1,167 @@
+"""RagService: the one object the server, the CLI and the evaluation share. Built once by build_service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from rag.answer import ExtractiveAnswerer
+from rag.config import Settings, offline_environment
+from rag.embedding import Embedder
+from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
+from rag.followup import standalone_question
+from rag.ingest import Ingestor
+from rag.models import Answer, Article, Filters, IngestReport, Turn
+from rag.retrieve import HybridRetriever
+from rag.store import Store, build_client
+
+log = logging.getLogger(__name__)
+
+
+class RagService:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder,
+                 retriever: HybridRetriever, answerer: ExtractiveAnswerer):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = retriever
+        self.answerer = answerer
+
+    # --- questions -----------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
+            top_k: int | None = None) -> Answer:
+        started = time.perf_counter()
+        question = self.check_question(question)
+        history = self.check_history(history)
+        top_k = self.check_top_k(top_k)
+        if self.store.passages.count() == 0:
+            raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
+        query = standalone_question(question, history)
+        retrieval = self.retriever.retrieve(query, top_k, filters)
+        retrieved = time.perf_counter()
+        answer = self.answerer.answer(query, retrieval.passages)
+        finished = time.perf_counter()
+        answer.question = question
+        answer.standalone_question = query
+        answer.timings_ms = {**retrieval.timings_ms, "retrieve": (retrieved - started) * 1000,
+                             "answer": (finished - retrieved) * 1000, "total": (finished - started) * 1000}
+        return answer
+
+    def check_question(self, question: Any) -> str:
+        if not isinstance(question, str):
+            raise BadRequest("'question' must be a string")
+        if len(question) > self.settings.max_question_chars:
+            raise PayloadTooLarge(f"the question is {len(question)} characters; the limit is "
+                                  f"{self.settings.max_question_chars}")
+        question = " ".join(question.split())
+        if not question:
+            raise BadRequest("the question is empty")
+        return question
+
+    def check_history(self, history: Sequence[Turn]) -> list[Turn]:
+        if len(history) > self.settings.max_history_turns:
+            raise BadRequest(f"history has {len(history)} turns; the limit is {self.settings.max_history_turns}")
+        return list(history)
+
+    def check_top_k(self, top_k: int | None) -> int:
+        if top_k is None:
+            return self.settings.top_k
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
+            raise BadRequest(f"'top_k' must be a whole number from 1 to {self.settings.max_top_k}")
+        return top_k
+
+    # --- corpus --------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
+        report = Ingestor(self.store, self.embedder, self.settings).ingest(paths, progress, prune)
+        if report.changed:
+            self.retriever.keyword_index()  # rebuild now rather than on the next question
+        return report
+
+    def article(self, article_id: str) -> Article:
+        article = self.store.get_article(article_id)
+        if article is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return article
+
+    def sources(self) -> dict:
+        counts: dict[str, int] = {}
+        dates = []
+        for meta in self.store.article_metadata():
+            if meta.get("source"):
+                counts[meta["source"]] = counts.get(meta["source"], 0) + 1
+            if meta.get("date"):
+                dates.append(meta["date"])
+        return {"sources": [{"name": n, "articles": c} for n, c in sorted(counts.items())],
+                "dates": {"min": min(dates, default=None), "max": max(dates, default=None)}}
+
+    def health(self) -> dict:
+        articles, passages = self.store.counts()
+        ready = passages > 0
+        return {"status": "ok", "ready": ready, "articles": articles, "passages": passages,
+                "model": self.embedder.model_name,
+                "store": "http" if self.settings.chroma_host else "persistent",
+                "message": "ready" if ready else "the index is empty: ingest articles first"}
+
+
+def filters_from_dict(data: Any) -> Filters | None:
+    """Filters from the request's {date_from, date_to, sources}; BadRequest on anything else."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise BadRequest("'filters' must be an object with date_from, date_to and sources")
+    unknown = set(data) - {"date_from", "date_to", "sources"}
+    if unknown:
+        raise BadRequest(f"unknown filter(s): {', '.join(sorted(unknown))}; use date_from, date_to, sources")
+    date_from = _iso_date(data.get("date_from"), "date_from")
+    date_to = _iso_date(data.get("date_to"), "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise BadRequest("'date_from' is after 'date_to'")
+    sources = data.get("sources") or []
+    if isinstance(sources, str):
+        sources = [sources]
+    if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources) or len(sources) > 100:
+        raise BadRequest("'sources' must be a list of up to 100 source names")
+    return Filters(date_from, date_to, tuple(sources))
+
+
+def _iso_date(value: Any, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a date string YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise BadRequest(f"'{name}' is not a date (expected YYYY-MM-DD): {value!r}") from None
+
+
+def history_from_list(data: Any, max_chars: int) -> list[Turn]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise BadRequest("'history' must be a list of {role, content} objects")
+    turns = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
+                or not isinstance(item.get("content"), str):
+            raise BadRequest(f"history item {number} must be {{\"role\": \"user\"|\"assistant\", "
+                             f"\"content\": string}}")
+        if len(item["content"]) > max_chars:
+            raise PayloadTooLarge(f"history item {number} is over {max_chars} characters")
+        turns.append(Turn(item["role"], item["content"]))
+    return turns
+
+
+def build_service(settings: Settings) -> RagService:
+    offline_environment()
+    embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
+                        cache_size=settings.embedding_cache_size)
+    store = Store(build_client(settings), settings.collection)
+    retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
+                                keyword_weight=settings.keyword_weight)
+    answerer = ExtractiveAnswerer(embedder, max_sentences=settings.answer_max_sentences,
+                                  min_score=settings.min_answer_score)
+    return RagService(settings, store, embedder, retriever, answerer)

@@ -1,0 +1,235 @@
+"""Chroma through llama-index's ChromaVectorStore: an embedded PersistentClient by default, an HttpClient
+when a Chroma host is configured.
+
+Two collections: `<name>_passages` (one record per passage, with its embedding) and `<name>_articles`
+(one record per article: its full body and content hash). The article record is written after its
+passages and so marks an article as complete; `<name>_meta` holds a generation stamp that changes with
+every ingestion that changes anything, so other processes know to refresh their keyword index.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import StoreUnavailable
+from rag.models import Article, Chunk, Filters, Passage
+
+log = logging.getLogger(__name__)
+
+PAGE = 2000
+_EMPTY = ""
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    content_hash: str
+    origin: str
+    n_passages: int
+
+
+def build_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                       ssl=settings.chroma_ssl, settings=chroma_settings)
+        path = settings.data_path / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
+        raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def date_number(date: str | None) -> int:
+    return int(date.replace("-", "")) if date else 0
+
+
+def _passage_id(article: Article, chunk: Chunk) -> str:
+    return f"{article.id}::{chunk.index}::{article.content_hash[:12]}"
+
+
+class Store:
+    def __init__(self, client, collection: str = "news"):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.client = client
+        self.name = collection
+        space = {"hnsw:space": "cosine"}
+        self.passages = client.get_or_create_collection(f"{collection}_passages", embedding_function=None,
+                                                        metadata=space)
+        self.articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None,
+                                                        metadata=space)
+        self._meta = client.get_or_create_collection(f"{collection}_meta", embedding_function=None)
+        self.vector_store = ChromaVectorStore(chroma_collection=self.passages)
+
+    # --- reading -------------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        return self.articles.count(), self.passages.count()
+
+    def generation(self) -> str:
+        got = self._meta.get(ids=["generation"], include=["documents"])
+        return got["documents"][0] if got["ids"] else ""
+
+    def article_states(self) -> dict[str, ArticleState]:
+        states = {}
+        for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
+            for article_id, meta in zip(ids, metas):
+                states[article_id] = ArticleState(meta.get("content_hash", ""), meta.get("origin", ""),
+                                                  int(meta.get("n_passages", 0)))
+        return states
+
+    def passage_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, metas, _ in self._pages(self.passages, ["metadatas"]):
+            for meta in metas:
+                counts[meta["article_id"]] = counts.get(meta["article_id"], 0) + 1
+        return counts
+
+    def all_passages(self) -> Iterator[Passage]:
+        for ids, metas, docs in self._pages(self.passages, ["metadatas", "documents"]):
+            for passage_id, meta, text in zip(ids, metas, docs):
+                yield passage_from_record(passage_id, meta, text)
+
+    def _pages(self, collection, include: list[str]) -> Iterator[tuple[list, list, list]]:
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], got.get("metadatas") or [], got.get("documents") or []
+            offset += len(got["ids"])
+
+    def get_article(self, article_id: str) -> Article | None:
+        got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        meta = got["metadatas"][0]
+        return Article(id=article_id, title=meta.get("title", ""), body=got["documents"][0],
+                       date=meta.get("date") or None, source=meta.get("source") or None,
+                       url=meta.get("url") or None, origin=meta.get("origin", ""),
+                       content_hash=meta.get("content_hash", ""))
+
+    def article_metadata(self) -> list[dict]:
+        rows = []
+        for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
+            rows.extend({"id": i, **m} for i, m in zip(ids, metas))
+        return rows
+
+    def dense_search(self, embedding: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        if self.passages.count() == 0:
+            return []
+        query = VectorStoreQuery(query_embedding=embedding.tolist(), similarity_top_k=k,
+                                 filters=metadata_filters(filters))
+        result = self.vector_store.query(query)
+        passages = []
+        for node, similarity in zip(result.nodes, result.similarities or []):
+            cosine = 1.0 + math.log(similarity) if similarity > 0 else -1.0  # store gives exp(-distance)
+            meta = dict(node.metadata)
+            passages.append(passage_from_record(node.node_id, meta, node.get_content(), score=cosine))
+        return passages
+
+    # --- writing -------------------------------------------------------------------------------
+    def write_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Replace these articles' passages, then write their records (a record marks an article complete)."""
+        if not batch:
+            return
+        self.passages.delete(where={"article_id": {"$in": [article.id for article, _, _ in batch]}})
+        nodes = [node for article, chunks, vectors in batch for node in _nodes(article, chunks, vectors)]
+        if nodes:
+            self.vector_store.add(nodes)
+        self.articles.upsert(ids=[article.id for article, _, _ in batch],
+                             documents=[article.body for article, _, _ in batch],
+                             embeddings=[_mean_vector(vectors) for _, _, vectors in batch],
+                             metadatas=[_article_metadata(article, len(chunks)) for article, chunks, _ in batch])
+
+    def delete_passages(self, article_id: str) -> None:
+        self.passages.delete(where={"article_id": article_id})
+
+    def delete_article(self, article_id: str) -> None:
+        """Passages first, record last: a crash in between leaves a record the next run removes."""
+        self.delete_passages(article_id)
+        self.articles.delete(ids=[article_id])
+
+    def bump_generation(self) -> str:
+        stamp = uuid.uuid4().hex
+        self._meta.upsert(ids=["generation"], documents=[stamp], embeddings=[[0.0]])
+        return stamp
+
+
+def _mean_vector(vectors: np.ndarray) -> list[float]:
+    mean = vectors.mean(axis=0)
+    return (mean / (float(np.linalg.norm(mean)) or 1.0)).tolist()
+
+
+def _article_metadata(article: Article, n_passages: int) -> dict:
+    return {"title": article.title, "date": article.date or _EMPTY, "date_num": date_number(article.date),
+            "source": article.source or _EMPTY, "url": article.url or _EMPTY, "origin": article.origin,
+            "content_hash": article.content_hash, "n_passages": n_passages}
+
+
+def _nodes(article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> list:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    nodes = []
+    for chunk, vector in zip(chunks, embeddings):
+        metadata = {"article_id": article.id, "title": article.title, "date": article.date or _EMPTY,
+                    "date_num": date_number(article.date), "source": article.source or _EMPTY,
+                    "url": article.url or _EMPTY, "start": chunk.start, "end": chunk.end,
+                    "index": chunk.index}
+        node = TextNode(id_=_passage_id(article, chunk), text=chunk.text, metadata=metadata,
+                        embedding=vector.tolist(), start_char_idx=chunk.start, end_char_idx=chunk.end)
+        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
+        nodes.append(node)
+    return nodes
+
+
+def passage_from_record(passage_id: str, meta: dict, text: str, score: float = 0.0) -> Passage:
+    return Passage(passage_id=passage_id, article_id=meta["article_id"], title=meta.get("title", ""),
+                   text=text, start=int(meta.get("start", 0)), end=int(meta.get("end", 0)),
+                   date=meta.get("date") or None, source=meta.get("source") or None,
+                   url=meta.get("url") or None, score=score)
+
+
+def metadata_filters(filters: Filters | None):
+    from llama_index.core.vector_stores.types import (FilterCondition, FilterOperator, MetadataFilter,
+                                                      MetadataFilters)
+
+    if filters is None or filters.is_empty():
+        return None
+    parts = []
+    if filters.date_from:
+        parts.append(MetadataFilter(key="date_num", value=date_number(filters.date_from),
+                                    operator=FilterOperator.GTE))
+    if filters.date_to:
+        parts.append(MetadataFilter(key="date_num", value=date_number(filters.date_to),
+                                    operator=FilterOperator.LTE))
+    if filters.date_to and not filters.date_from:  # undated articles (date_num 0) match no date range
+        parts.append(MetadataFilter(key="date_num", value=0, operator=FilterOperator.GT))
+    if filters.sources:
+        parts.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
+    return MetadataFilters(filters=parts, condition=FilterCondition.AND)
+
+
+def passage_matches(passage: Passage, filters: Filters | None) -> bool:
+    """The same test as metadata_filters, for passages filtered in memory (keyword search)."""
+    if filters is None or filters.is_empty():
+        return True
+    number = date_number(passage.date)
+    if filters.date_from and (number == 0 or number < date_number(filters.date_from)):
+        return False
+    if filters.date_to and (number == 0 or number > date_number(filters.date_to)):
+        return False
+    return not filters.sources or (passage.source or "") in filters.sources

@@ -1,0 +1,86 @@
+"""Flask app factory: the JSON API under /api and the chat page at /. Every failure is one JSON shape."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+from server.api import api
+from server.web import web
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None, service=None) -> Flask:
+    """An app around a built service; builds one from settings when none is given."""
+    if service is None:
+        from rag.service import build_service
+
+        service = build_service(settings or load_settings())
+    settings = service.settings
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["rag_service"] = service
+    app.extensions["web_dir"] = WEB_DIR
+    app.register_blueprint(api)
+    app.register_blueprint(web)
+    _register_errors(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def error_response(error: RagError):
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _register_errors(app: Flask) -> None:
+    app.register_error_handler(RagError, error_response)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        error = RagError(_http_message(exc))
+        error.status, error.code = exc.code or 500, _http_code(exc)
+        return error_response(error)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error")
+        return error_response(RagError("internal error; the server log has the details"))
+
+
+def _http_code(exc: HTTPException) -> str:
+    return {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+            415: "unsupported_media_type", 400: "bad_request"}.get(exc.code or 500, "http_error")
+
+
+def _http_message(exc: HTTPException) -> str:
+    if exc.code == 413:
+        return "the request body is too large"
+    if exc.code == 404:
+        return "no such endpoint or resource"
+    if exc.code == 405:
+        return "method not allowed for this endpoint"
+    return exc.description or exc.name
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    return response

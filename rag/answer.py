@@ -9,6 +9,7 @@ citations.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -78,15 +79,16 @@ class TermMatcher:
         words = [w.lower().strip("'’-") for w in _WORD.findall(text)]
         return set(self._stemmer.stemWords([w for w in words if w and w not in _STOPWORDS]))
 
-    def weighted_terms(self, text: str) -> dict[str, float]:
-        """Question terms weighted: names and numbers count double."""
+    def weighted_terms(self, text: str, entity_weight: float = 0.5) -> dict[str, float]:
+        """Question terms, weighted: names (capitalized past the first word) identify the story, which
+        retrieval has already found; the other words say what is asked about it, so they weigh more."""
         weights: dict[str, float] = {}
-        for word in _WORD.findall(text):
+        for position, word in enumerate(_WORD.findall(text)):
             lowered = word.lower().strip("'’-")
             if not lowered or lowered in _STOPWORDS:
                 continue
             stem = self._stemmer.stemWord(lowered)
-            weight = 2.0 if (word[0].isupper() or word[0].isdigit()) else 1.0
+            weight = entity_weight if (position > 0 and word[0].isupper()) else 1.0
             weights[stem] = max(weights.get(stem, 0.0), weight)
         return weights
 
@@ -94,6 +96,14 @@ class TermMatcher:
 def _overlap(weights: dict[str, float], terms: set[str]) -> float:
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def _local_idf(weights: dict[str, float], sentence_terms: list[set[str]]) -> dict[str, float]:
+    """Question-term weights times their rarity among the candidate sentences: a term every sentence
+    shares (the story's topic) says little; one that few or none hold is what the question is about."""
+    n = len(sentence_terms)
+    return {t: w * math.log((n + 1) / (sum(t in terms for terms in sentence_terms) + 0.5))
+            for t, w in weights.items()}
 
 
 def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], matcher: TermMatcher) -> float:
@@ -111,8 +121,8 @@ def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], match
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, *, max_sentences: int = 3, min_score: float = 0.42,
-                 dense_weight: float = 0.55, margin: float = 0.12):
+    def __init__(self, embedder: Embedder, *, max_sentences: int = 3, min_score: float = 0.45,
+                 dense_weight: float = 0.7, margin: float = 0.12):
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.min_score = min_score
@@ -141,10 +151,10 @@ class ExtractiveAnswerer:
         vectors = self.embedder.embed_cached([s.text for s in sentences])
         question_vector = self.embedder.embed_query(question)
         dense = vectors @ question_vector
-        weights = self.matcher.weighted_terms(question)
+        all_terms = [self.matcher.terms(s.text) for s in sentences]
+        weights = _local_idf(self.matcher.weighted_terms(question), all_terms)
         kind = question_type(question)
-        for sentence, similarity, vector in zip(sentences, dense, vectors):
-            terms = self.matcher.terms(sentence.text)
+        for sentence, similarity, vector, terms in zip(sentences, dense, vectors, all_terms):
             sentence.vector = vector
             sentence.dense = float(similarity)
             sentence.lexical = _overlap(weights, terms)

@@ -39,7 +39,7 @@ class Settings:
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant; larger flattens rank differences.")
     keyword_weight: float = _setting(1.0, "Weight of the BM25 ranking in fusion (dense has weight 1).")
     answer_max_sentences: int = _setting(3, "Most sentences in an extractive answer.")
-    min_answer_score: float = _setting(0.42, "Least relevance a sentence needs to be used; below it the answer says the corpus does not hold it.")
+    min_answer_score: float = _setting(0.45, "Least relevance a sentence needs to be used; below it the answer says the corpus does not hold it.")
     max_question_chars: int = _setting(2000, "Longest question accepted (longer gets 413).")
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")

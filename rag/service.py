@@ -155,10 +155,15 @@ def history_from_list(data: Any, max_chars: int) -> list[Turn]:
     return turns
 
 
-def build_service(settings: Settings) -> RagService:
+def build_embedder(settings: Settings) -> Embedder:
     offline_environment()
-    embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
-                        cache_size=settings.embedding_cache_size)
+    return Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
+                    cache_size=settings.embedding_cache_size)
+
+
+def build_service(settings: Settings, embedder: Embedder | None = None) -> RagService:
+    """The whole pipeline from settings; pass an embedder to share one loaded model."""
+    embedder = embedder or build_embedder(settings)
     store = Store(build_client(settings), settings.collection)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight)

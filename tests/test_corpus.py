@@ -1,0 +1,82 @@
+"""Reading articles from files: formats, headers, ids, and a clear reason for every file skipped."""
+
+import json
+
+from rag.corpus import load_articles
+from tests.conftest import ARTICLES
+
+
+def test_fixture_corpus_loads_every_format():
+    result = load_articles(ARTICLES)
+    by_id = {a.id: a for a in result.articles}
+    assert result.skipped == []
+    assert set(by_id) == {"harbor-accord", "harbor-accord-followup", "grain-harvest", "rail-strike",
+                          "jsonl-solar-farm", "jsonl-museum-theft", "json-river-flood"}
+    plain = by_id["harbor-accord"]
+    assert plain.date is None and plain.body.startswith("Ostmere's Vice Foreign Minister Ilse Varga")
+    dated = by_id["harbor-accord-followup"]
+    assert dated.date == "2025-03-14"
+    assert dated.title == "Ostmere and Serevia sign Halvik rail deal as business delegation joins talks"
+    assert dated.body.startswith("Ostmere and Serevia signed")  # header and title line are not body
+    markdown = by_id["grain-harvest"]
+    assert (markdown.source, markdown.date) == ("Valdoria Farm Wire", "2025-06-02")
+    assert markdown.title.startswith("Valdoria brings in record grain harvest") and "#" not in markdown.title
+    headed = by_id["rail-strike"]
+    assert headed.url == "https://example.org/rail-strike" and headed.source == "Northern Courier"
+    assert by_id["json-river-flood"].date == "2024-10-09"
+
+
+def test_seed_style_date_header_without_colon(tmp_path):
+    (tmp_path / "second.txt").write_text("date 1987-02-26\nCOCOA REVIEW\n\nShowers continued in Bahia.\n")
+    [article] = load_articles(tmp_path).articles
+    assert (article.id, article.date, article.title, article.body) == (
+        "second", "1987-02-26", "COCOA REVIEW", "Showers continued in Bahia.")
+
+
+def test_plain_article_keeps_its_first_sentence_and_gets_a_title(tmp_path):
+    (tmp_path / "first.txt").write_text("Date palms were planted in the valley. Farmers were pleased.\n")
+    [article] = load_articles(tmp_path).articles
+    assert article.date is None  # "Date palms" is not a date header
+    assert article.body.startswith("Date palms were planted")
+    assert article.title.startswith("Date palms")
+
+
+def test_bad_files_are_reported_by_name_and_the_rest_load(tmp_path):
+    (tmp_path / "good.txt").write_text("A good article with a body.")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 society".encode("latin-1"))
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG")
+    (tmp_path / "huge.txt").write_text("word " * 1000)
+    lines = [json.dumps({"id": "ok-1", "title": "Fine", "body": "Fine body."}), "{not json",
+             json.dumps({"id": "no-body", "title": "Missing"}),
+             json.dumps({"id": "bad-date", "body": "x", "published_at": "yesterday"})]
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines))
+    result = load_articles(tmp_path, max_bytes=2000)
+    assert sorted(a.id for a in result.articles) == ["good", "ok-1"]
+    reasons = dict(result.skipped) | {f"{f}:{r[:9]}": r for f, r in result.skipped}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "unsupported file type .png" in reasons["picture.png"]
+    assert "limit" in reasons["huge.txt"]
+    mixed = [r for f, r in result.skipped if f == "mixed.jsonl"]
+    assert len(mixed) == 3 and any("not valid JSON" in r for r in mixed)
+    assert any("body" in r for r in mixed) and any("date" in r for r in mixed)
+    assert str(tmp_path / "mixed.jsonl") in result.unclean
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    record = json.dumps({"id": "same", "body": "One."})
+    (tmp_path / "a.jsonl").write_text(record + "\n" + record + "\n")
+    result = load_articles(tmp_path)
+    assert [a.id for a in result.articles] == ["same"]
+    assert "already used" in result.skipped[0][1]
+
+
+def test_content_hash_changes_with_content_only(tmp_path):
+    (tmp_path / "a.txt").write_text("Body one.")
+    first = load_articles(tmp_path).articles[0].content_hash
+    assert load_articles(tmp_path).articles[0].content_hash == first
+    (tmp_path / "a.txt").write_text("Body two.")
+    assert load_articles(tmp_path).articles[0].content_hash != first

@@ -18,6 +18,7 @@ from rag.models import Article
 TEXT_SUFFIXES = {".txt", ".md"}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+DOCUMENTATION = {"readme", "license", "licence", "changelog"}  # notes beside the articles, not articles
 
 _DATE_HEADER = re.compile(r"^date\s*[:\s]\s*(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE)
 _NAMED_HEADER = re.compile(r"^(title|source|url|date)\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
@@ -201,6 +202,8 @@ def load_articles(root: str | Path, max_bytes: int = 2_000_000) -> LoadResult:
     seen: dict[str, str] = {}
     for path in corpus_files(root):
         relative = path.name if root.is_file() else path.relative_to(root).as_posix()
+        if path.stem.lower() in DOCUMENTATION:
+            continue
         if path.suffix.lower() not in SUFFIXES:
             result.skipped.append((relative, f"unsupported file type {path.suffix or '(none)'}; "
                                              "use .txt, .md, .json or .jsonl"))

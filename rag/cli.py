@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag.config import Settings, load_settings
+from rag.config import Settings, load_settings, setting_help
 from rag.errors import RagError
 from rag.models import IngestReport
 
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the full JSON response")
 
+    commands.add_parser("settings", help="print every setting with its default and help as a Markdown table")
+
     serve = commands.add_parser("serve", help="serve the API and the chat page")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -55,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from_args(args)
         configure_logging(settings.log_level)
-        return {"ingest": run_ingest, "ask": run_ask, "serve": run_serve}[args.command](args, settings)
+        commands = {"ingest": run_ingest, "ask": run_ask, "serve": run_serve, "settings": run_settings}
+        return commands[args.command](args, settings)
     except RagError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -104,6 +107,19 @@ def run_ask(args, settings: Settings) -> int:
         print(f"\n[{citation.n}] {p.title} ({p.date or 'undated'}, {p.source or 'unknown source'}) "
               f"article {p.article_id}, characters {p.start}-{p.end}")
         print(textwrap.indent(textwrap.fill(p.text, 96), "    "))
+    return 0
+
+
+def settings_table() -> str:
+    rows = ["| setting | environment variable | default | what it does |", "|---|---|---|---|"]
+    for name, default, help_text in setting_help():
+        shown = "(empty)" if default == "" else str(default).lower() if isinstance(default, bool) else default
+        rows.append(f"| `{name}` | `RAG_{name.upper()}` | `{shown}` | {help_text} |")
+    return "\n".join(rows)
+
+
+def run_settings(args, settings: Settings) -> int:
+    print(settings_table())
     return 0
 
 

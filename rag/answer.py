@@ -38,7 +38,12 @@ _MONTHS = ("january february march april may june july august september october 
 _DATE_PATTERN = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
 _NUMBER_PATTERN = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                              r"dozen|hundred|thousand|million|billion|half)\b", re.IGNORECASE)
-_NAME_PATTERN = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_NAME_PATTERN = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?(?:\s+[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)+")
+_TITLES = set("""
+mr mrs ms dr prof sir president vice prime minister foreign deputy secretary general chief executive chairman
+chairwoman chair director mayor governor senator ambassador commissioner spokesman spokeswoman king queen
+prince princess lord judge justice minister's national state federal ministry department of the
+""".split())
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Sentence:
     dense: float = 0.0
     lexical: float = 0.0
     vector: np.ndarray | None = None
+    fits_type: bool = True  # holds the kind of fact the question asks for (a name, a number, a date…)
     extra: list["Sentence"] = field(default_factory=list)  # near-duplicates from other passages
 
 
@@ -106,15 +112,26 @@ def _local_idf(weights: dict[str, float], sentence_terms: list[set[str]]) -> dic
             for t, w in weights.items()}
 
 
-def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], matcher: TermMatcher) -> float:
+def _names(sentence: str, question_terms: set[str], matcher: "TermMatcher") -> list[str]:
+    """Runs of two or more capitalized words that are neither titles nor already in the question."""
+    found = []
+    for run in _NAME_PATTERN.findall(sentence):
+        words = [w for w in run.split() if w.lower().rstrip("'’s") not in _TITLES]
+        new = [w for w in words if not matcher.terms(w) <= question_terms]
+        if len(new) >= 2:
+            found.append(" ".join(new))
+    return found
+
+
+def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], matcher: "TermMatcher") -> float:
     if kind == "number":
         return 0.08 if _NUMBER_PATTERN.search(sentence) else 0.0
     if kind == "date":
         return 0.08 if _DATE_PATTERN.search(sentence) else 0.0
-    if kind in ("person", "place"):
-        names = _NAME_PATTERN.findall(sentence)
-        new = [n for n in names if not matcher.terms(n) <= question_terms]
-        return 0.08 if new else 0.0
+    if kind == "person":
+        return 0.1 if _names(sentence, question_terms, matcher) else 0.0
+    if kind == "place":
+        return 0.08 if re.search(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z]", sentence) else 0.0
     return 0.0
 
 
@@ -158,13 +175,15 @@ class ExtractiveAnswerer:
             sentence.vector = vector
             sentence.dense = float(similarity)
             sentence.lexical = _overlap(weights, terms)
+            bonus = _type_bonus(kind, sentence.text, set(weights), self.matcher)
+            sentence.fits_type = kind is None or bonus > 0
             sentence.score = (self.dense_weight * sentence.dense + (1 - self.dense_weight) * sentence.lexical
-                              + _type_bonus(kind, sentence.text, set(weights), self.matcher)
-                              + 0.03 / (1 + sentence.passage_index))
+                              + bonus + 0.03 / (1 + sentence.passage_index))
         return sorted(sentences, key=lambda s: -s.score)
 
     def select(self, ranked: list[Sentence]) -> list[Sentence]:
-        """The best sentences within a margin of the top one, near-duplicates folded together."""
+        """The best sentences within a margin of the top one, near-duplicates folded together; after the
+        first, only sentences that hold the kind of fact asked for (a name for "who"…)."""
         chosen: list[Sentence] = []
         if not ranked or ranked[0].score < self.min_score or ranked[0].lexical == 0.0:
             return chosen
@@ -175,7 +194,7 @@ class ExtractiveAnswerer:
             twin = next((c for c in chosen if self._near_duplicate(c, sentence)), None)
             if twin is not None:
                 twin.extra.append(sentence)
-            elif len(chosen) < self.max_sentences:
+            elif len(chosen) < self.max_sentences and (not chosen or sentence.fits_type):
                 chosen.append(sentence)
         return chosen
 

@@ -1,4 +1,4 @@
-"""Command line: `newsrag ingest PATH...`, `newsrag ask QUESTION`, `newsrag serve`."""
+"""Command line: `newsrag ingest PATH...`, `newsrag ask QUESTION`, `newsrag serve`, `newsrag eval`."""
 
 from __future__ import annotations
 
@@ -44,7 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--corpus", help="folder to ingest before serving (setting corpus_dir)")
     serve.add_argument("--no-ingest", action="store_true", help="serve the store as it is")
+    add_eval_parser(commands)
     return parser
+
+
+def add_eval_parser(commands) -> None:
+    evaluate = commands.add_parser("eval", help="score answers and retrieval on a question set (eval/README.md)")
+    evaluate.add_argument("--questions", required=True, metavar="FILE",
+                          help="question set (.jsonl), e.g. eval/sets/fixture.jsonl")
+    evaluate.add_argument("--out", required=True, metavar="DIR", help="folder for report.json and report.html")
+    evaluate.add_argument("--corpus", dest="eval_corpus", action="append", default=[], metavar="PATH",
+                          help="articles to ingest into a fresh temporary store (repeatable)")
+    evaluate.add_argument("--reuse-store", action="store_true",
+                          help="use the configured data_dir (adding any --corpus articles) instead of a fresh store")
+    evaluate.add_argument("--server", metavar="URL", help="ask the server at this base URL instead (no ingestion)")
+    evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    evaluate.add_argument("--top-k", type=int, default=10, metavar="K",
+                          help="passages retrieved per question (default 10)")
+    evaluate.add_argument("--baseline", metavar="FILE",
+                          help="compare with this baseline; exit 1 when a gated metric drops")
+    evaluate.add_argument("--write-baseline", metavar="FILE", help="write this run's metrics as the baseline file")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -57,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from_args(args)
         configure_logging(settings.log_level)
-        commands = {"ingest": run_ingest, "ask": run_ask, "serve": run_serve, "settings": run_settings}
+        commands = {"ingest": run_ingest, "ask": run_ask, "serve": run_serve, "settings": run_settings,
+                    "eval": run_eval}
         return commands[args.command](args, settings)
     except RagError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -141,6 +162,30 @@ def run_serve(args, settings: Settings) -> int:
     serve(create_app(service=service), host=settings.host, port=settings.port, threads=settings.threads,
           ident="newsrag")
     return 0
+
+
+def run_eval(args, settings: Settings) -> int:
+    from eval import report
+    from eval.dataset import load_questions
+    from eval.runner import evaluate_corpus, evaluate_server
+
+    questions = load_questions(args.questions, args.limit)
+    baseline = report.load_baseline(args.baseline) if args.baseline else None  # fail before a long run
+    meta, progress = {"question_set": args.questions}, not args.quiet
+    if args.server:
+        run = evaluate_server(args.server, questions, args.top_k, progress, meta)
+    else:
+        run = evaluate_corpus(settings, args.eval_corpus, questions, args.top_k, args.reuse_store, progress, meta)
+    comparison = report.compare_to_baseline(run.overall, baseline) if baseline else []
+    print(report.terminal_report(run, comparison))
+    json_path, html_path = report.write_reports(run, args.out, comparison)
+    print(f"\nreports: {json_path}  {html_path}")
+    if args.write_baseline:
+        print(f"baseline written: {report.write_baseline(run, args.write_baseline)}")
+    worse = report.regressions(comparison)
+    if worse:
+        print(f"worse than the baseline {args.baseline}: {', '.join(worse)}", file=sys.stderr)
+    return 1 if worse else 0
 
 
 if __name__ == "__main__":

@@ -17,9 +17,17 @@ from rag.store import Store, date_number
 log = logging.getLogger(__name__)
 
 
-def build_tokenizer():
+def _import_bm25s():
     import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself when imported
+    return bm25s
+
+
+def build_tokenizer():
     import Stemmer
+
+    bm25s = _import_bm25s()
 
     return bm25s.tokenization.Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
 
@@ -28,8 +36,7 @@ class KeywordIndex:
     """BM25 over every passage (title + text), with per-passage arrays for filtering in memory."""
 
     def __init__(self, passages: list[Passage]):
-        import bm25s
-
+        bm25s = _import_bm25s()
         self.passages = passages
         self.tokenizer = build_tokenizer()
         self.dates = np.array([date_number(p.date) for p in passages], dtype=np.int64)

@@ -56,6 +56,7 @@ class Sentence:
     dense: float = 0.0
     lexical: float = 0.0
     vector: np.ndarray | None = None
+    asks_about: float = 0.0  # share of the question's non-name words the sentence holds
     fits_type: bool = True  # holds the kind of fact the question asks for (a name, a number, a date…)
     extra: list["Sentence"] = field(default_factory=list)  # near-duplicates from other passages
 
@@ -139,12 +140,13 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, max_sentences: int = 3, min_score: float = 0.45,
-                 dense_weight: float = 0.7, margin: float = 0.12):
+                 dense_weight: float = 0.7, margin: float = 0.12, close_meaning: float = 0.5):
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.min_score = min_score
         self.dense_weight = dense_weight
         self.margin = margin
+        self.close_meaning = close_meaning
         self.matcher = TermMatcher()
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
@@ -169,12 +171,15 @@ class ExtractiveAnswerer:
         question_vector = self.embedder.embed_query(question)
         dense = vectors @ question_vector
         all_terms = [self.matcher.terms(s.text) for s in sentences]
-        weights = _local_idf(self.matcher.weighted_terms(question), all_terms)
+        question_weights = self.matcher.weighted_terms(question)
+        focus = {t for t, w in question_weights.items() if w == 1.0}
+        weights = _local_idf(question_weights, all_terms)
         kind = question_type(question)
         for sentence, similarity, vector, terms in zip(sentences, dense, vectors, all_terms):
             sentence.vector = vector
             sentence.dense = float(similarity)
             sentence.lexical = _overlap(weights, terms)
+            sentence.asks_about = len(focus & terms) / len(focus) if focus else 1.0
             bonus = _type_bonus(kind, sentence.text, set(weights), self.matcher)
             sentence.fits_type = kind is None or bonus > 0
             sentence.score = (self.dense_weight * sentence.dense + (1 - self.dense_weight) * sentence.lexical
@@ -185,7 +190,7 @@ class ExtractiveAnswerer:
         """The best sentences within a margin of the top one, near-duplicates folded together; after the
         first, only sentences that hold the kind of fact asked for (a name for "who"…)."""
         chosen: list[Sentence] = []
-        if not ranked or ranked[0].score < self.min_score or ranked[0].lexical == 0.0:
+        if not ranked or not self._answers(ranked[0]):
             return chosen
         floor = max(self.min_score, ranked[0].score - self.margin)
         for sentence in ranked:
@@ -197,6 +202,13 @@ class ExtractiveAnswerer:
             elif len(chosen) < self.max_sentences and (not chosen or sentence.fits_type):
                 chosen.append(sentence)
         return chosen
+
+    def _answers(self, best: Sentence) -> bool:
+        """Relevant enough, shares words with the question, and — unless its meaning is close — holds
+        at least one word of what is asked (not only the names the question mentions)."""
+        if best.score < self.min_score or best.lexical == 0.0:
+            return False
+        return best.asks_about > 0 or best.dense >= self.close_meaning
 
     def _near_duplicate(self, a: Sentence, b: Sentence) -> bool:
         cosine = float(a.vector @ b.vector)

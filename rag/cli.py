@@ -156,6 +156,7 @@ def run_serve(args, settings: Settings) -> int:
             print(format_report(service.ingest([corpus], progress=sys.stderr.isatty())), flush=True)
         else:
             print(f"corpus folder {corpus} not found; serving the store as it is", flush=True)
+    service.retriever.keyword_index()  # loaded from data_dir/keyword when the store is unchanged
     health = service.health()
     print(f"{health['articles']} articles, {health['passages']} passages", flush=True)
     print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)

@@ -38,6 +38,7 @@ class Settings:
     candidates: int = _setting(40, "Candidates each retriever (dense, keyword) passes to fusion.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant; larger flattens rank differences.")
     keyword_weight: float = _setting(1.0, "Weight of the BM25 ranking in fusion (dense has weight 1).")
+    keyword_index_cache: bool = _setting(True, "Keep the keyword (BM25) index on disk under data_dir/keyword and load it on start while the store is unchanged.")
     answer_max_sentences: int = _setting(3, "Most sentences in an extractive answer.")
     min_answer_score: float = _setting(0.45, "Least relevance a sentence needs to be used; below it the answer says the corpus does not hold it.")
     max_question_chars: int = _setting(2000, "Longest question accepted (longer gets 413).")

@@ -52,6 +52,11 @@ class Embedder:
                                      show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
 
+    def clear_cache(self) -> None:
+        """Forget cached embeddings (benchmarks measure cold questions this way)."""
+        with self._lock:
+            self._cache.clear()
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_cached([text])[0]
 

@@ -3,10 +3,15 @@ reciprocal rank, with filters by date range and source applied to both."""
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
+import shutil
+import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +20,9 @@ from rag.models import Filters, Passage
 from rag.store import Store, date_number
 
 log = logging.getLogger(__name__)
+
+PASSAGES_FILE = "passages.json"
+COMPLETE_FILE = "complete"
 
 
 def _import_bm25s():
@@ -35,18 +43,44 @@ def build_tokenizer():
 class KeywordIndex:
     """BM25 over every passage (title + text), with per-passage arrays for filtering in memory."""
 
-    def __init__(self, passages: list[Passage]):
+    def __init__(self, passages: list[Passage], tokenizer=None, bm25=None):
+        """Index these passages; or, given a tokenizer and bm25 loaded from disk, wrap them as they are."""
         bm25s = _import_bm25s()
         self.passages = passages
-        self.tokenizer = build_tokenizer()
+        self.tokenizer = tokenizer or build_tokenizer()
         self.dates = np.array([date_number(p.date) for p in passages], dtype=np.int64)
         self.sources = np.array([p.source or "" for p in passages], dtype=object)
-        self.bm25 = None
-        if passages:
+        self.bm25 = bm25
+        if passages and bm25 is None:
             texts = [f"{p.title}\n{p.text}" for p in passages]
             ids = self.tokenizer.tokenize(texts, return_as="ids", show_progress=False)
             self.bm25 = bm25s.BM25()
             self.bm25.index(ids, show_progress=False)
+
+    def save(self, folder: Path) -> None:
+        """The BM25 matrices, the tokenizer vocabulary and the passage catalogue, as files in folder."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.bm25 is not None:  # indexed from token ids: its vocabulary has int keys, JSON needs str
+            saved = copy.copy(self.bm25)
+            saved.vocab_dict = {str(k): v for k, v in self.bm25.vocab_dict.items()}
+            saved.save(str(folder / "bm25"), show_progress=False)
+        self.tokenizer.save_vocab(str(folder))
+        names = [f.name for f in fields(Passage)]
+        rows = [[getattr(p, name) for name in names] for p in self.passages]
+        (folder / PASSAGES_FILE).write_text(json.dumps({"fields": names, "rows": rows}, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex":
+        """An index saved by save(); raises (OSError, ValueError, KeyError, TypeError) when it is not whole."""
+        catalogue = json.loads((folder / PASSAGES_FILE).read_text())
+        passages = [Passage(**dict(zip(catalogue["fields"], row))) for row in catalogue["rows"]]
+        tokenizer = build_tokenizer()
+        tokenizer.load_vocab(str(folder))
+        bm25 = None
+        if passages:
+            bm25 = _import_bm25s().BM25.load(str(folder / "bm25"), show_progress=False)
+            bm25.vocab_dict = {int(k): v for k, v in bm25.vocab_dict.items()}
+        return cls(passages, tokenizer=tokenizer, bm25=bm25)
 
     def search(self, question: str, k: int, filters: Filters | None) -> list[Passage]:
         if self.bm25 is None:
@@ -85,33 +119,67 @@ class Retrieval:
 
 class HybridRetriever:
     def __init__(self, store: Store, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60,
-                 keyword_weight: float = 1.0, refresh_seconds: float = 2.0):
+                 keyword_weight: float = 1.0, refresh_seconds: float = 2.0, cache_dir: Path | None = None):
+        """cache_dir: where the keyword index is kept on disk, one folder per store generation (None: never)."""
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.keyword_weight = keyword_weight
         self.refresh_seconds = refresh_seconds
+        self.cache_dir = cache_dir
         self._keyword: KeywordIndex | None = None
         self._generation: str | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
 
-    def keyword_index(self) -> KeywordIndex:
-        """The BM25 index, rebuilt when an ingestion (in any process) changed the store."""
+    def keyword_index(self, force: bool = False) -> KeywordIndex:
+        """The BM25 index, replaced when an ingestion (in any process) changed the store's generation."""
         now = time.monotonic()
-        if self._keyword is not None and now - self._checked < self.refresh_seconds:
+        if not force and self._keyword is not None and now - self._checked < self.refresh_seconds:
             return self._keyword
         with self._lock:
             generation = self.store.generation()
             self._checked = time.monotonic()
             if self._keyword is None or generation != self._generation:
-                started = time.perf_counter()
-                self._keyword = KeywordIndex(list(self.store.all_passages()))
+                self._keyword = self._load_or_build(generation)
                 self._generation = generation
-                log.info("keyword index: %d passages in %.1fs", len(self._keyword.passages),
-                         time.perf_counter() - started)
             return self._keyword
+
+    def _load_or_build(self, generation: str) -> KeywordIndex:
+        started = time.perf_counter()
+        folder = self.cache_dir / generation if self.cache_dir and generation else None
+        if folder is not None and (folder / COMPLETE_FILE).exists():
+            try:
+                index = KeywordIndex.load(folder)
+                log.info("keyword index: %d passages loaded from %s in %.2fs", len(index.passages), folder,
+                         time.perf_counter() - started)
+                return index
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("keyword index in %s is unreadable (%s); rebuilding it", folder, exc)
+        index = KeywordIndex(list(self.store.all_passages()))
+        log.info("keyword index: %d passages indexed in %.2fs", len(index.passages), time.perf_counter() - started)
+        if folder is not None and self.store.generation() == generation:  # no ingestion ran meanwhile
+            self._save(index, folder)
+        return index
+
+    def _save(self, index: KeywordIndex, folder: Path) -> None:
+        """Write to a temporary folder, then rename: readers see a whole index or none; older ones go."""
+        staging = None
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
+            index.save(staging)
+            (staging / COMPLETE_FILE).write_text("")
+            staging.rename(folder)  # fails when another process saved this generation first: fine
+        except Exception as exc:  # saving is an optimization: serving goes on with the index in memory
+            if not folder.exists():
+                log.warning("cannot save the keyword index under %s (%s); it stays in memory only",
+                            folder.parent, exc)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            return
+        _remove_other_generations(folder)
 
     def retrieve(self, question: str, top_k: int, filters: Filters | None = None) -> Retrieval:
         timings: dict[str, float] = {}
@@ -141,6 +209,16 @@ def fuse(dense: list[Passage], keyword: list[Passage], rrf_k: int, keyword_weigh
     ordered = sorted(scores, key=lambda pid: -scores[pid])
     return [replace(by_id[pid], score=round(scores[pid], 6), rank=rank)
             for rank, pid in enumerate(ordered, start=1)]
+
+
+def _remove_other_generations(keep: Path, staging_age_seconds: float = 3600) -> None:
+    for other in keep.parent.iterdir():
+        try:
+            staging = other.name.startswith(".staging-")
+            if other != keep and (not staging or time.time() - other.stat().st_mtime > staging_age_seconds):
+                shutil.rmtree(other, ignore_errors=True)
+        except OSError:  # removed by another process meanwhile
+            continue
 
 
 def _ms_since(started: float) -> float:

@@ -77,7 +77,7 @@ class RagService:
     def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
         report = Ingestor(self.store, self.embedder, self.settings).ingest(paths, progress, prune)
         if report.changed:
-            self.retriever.keyword_index()  # rebuild now rather than on the next question
+            self.retriever.keyword_index(force=True)  # rebuild (and save) now, not on the next question
         return report
 
     def article(self, article_id: str) -> Article:
@@ -161,12 +161,20 @@ def build_embedder(settings: Settings) -> Embedder:
                     cache_size=settings.embedding_cache_size)
 
 
+def keyword_cache_dir(settings: Settings) -> Path | None:
+    """Where this machine keeps the keyword index of the configured store (one folder per generation)."""
+    if not settings.keyword_index_cache:
+        return None
+    store = f"{settings.chroma_host}-{settings.chroma_port}-" if settings.chroma_host else ""
+    return settings.data_path / "keyword" / f"{store}{settings.collection}"
+
+
 def build_service(settings: Settings, embedder: Embedder | None = None) -> RagService:
     """The whole pipeline from settings; pass an embedder to share one loaded model."""
     embedder = embedder or build_embedder(settings)
     store = Store(build_client(settings), settings.collection)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
-                                keyword_weight=settings.keyword_weight)
+                                keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
     answerer = ExtractiveAnswerer(embedder, max_sentences=settings.answer_max_sentences,
                                   min_score=settings.min_answer_score)
     return RagService(settings, store, embedder, retriever, answerer)

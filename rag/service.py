@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from rag.answer import ExtractiveAnswerer
 from rag.config import Settings, offline_environment
@@ -15,7 +16,7 @@ from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
 from rag.followup import standalone_question
 from rag.ingest import Ingestor
 from rag.models import Answer, Article, Filters, IngestReport, Turn
-from rag.retrieve import HybridRetriever
+from rag.retrieve import HybridRetriever, Retrieval
 from rag.store import Store, build_client
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,37 @@ class RagService:
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
             top_k: int | None = None) -> Answer:
         started = time.perf_counter()
+        question, query, retrieval = self._retrieve(question, history, filters, top_k)
+        return self._answer(question, query, retrieval, started)
+
+    def ask_stream(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
+                   top_k: int | None = None) -> Iterator[tuple[str, dict]]:
+        """(event, data) pairs: passages, token…, answer, citations, done. Bad input and an empty index
+        raise here, before the first event, so they still get a plain JSON error."""
+        started = time.perf_counter()
+        question, query, retrieval = self._retrieve(question, history, filters, top_k)
+        return self._stream(question, query, retrieval, started)
+
+    def _stream(self, question: str, query: str, retrieval: Retrieval, started: float) -> Iterator[tuple[str, dict]]:
+        yield "passages", {"passages": [p.to_dict() for p in retrieval.passages]}
+        answer = self._answer(question, query, retrieval, started)
+        for piece in re.findall(r"\S.*?(?:\]\s|$)", answer.answer):
+            yield "token", {"text": piece}
+        data = answer.to_dict()
+        yield "answer", {k: data[k] for k in ("answer", "answered", "answerer", "notice", "standalone_question")}
+        yield "citations", {"citations": data["citations"]}
+        yield "done", {"timings_ms": data["timings_ms"]}
+
+    def _retrieve(self, question, history, filters, top_k) -> tuple[str, str, Retrieval]:
         question = self.check_question(question)
         history = self.check_history(history)
         top_k = self.check_top_k(top_k)
         if self.store.passages.count() == 0:
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
         query = standalone_question(question, history)
-        retrieval = self.retriever.retrieve(query, top_k, filters)
+        return question, query, self.retriever.retrieve(query, top_k, filters)
+
+    def _answer(self, question: str, query: str, retrieval: Retrieval, started: float) -> Answer:
         retrieved = time.perf_counter()
         answer = self.answerer.answer(query, retrieval.passages)
         finished = time.perf_counter()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import json
+import logging
+from typing import Iterator
 
-from rag.errors import BadRequest, IndexNotReady
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from rag.errors import BadRequest, IndexNotReady, RagError
 from rag.service import filters_from_dict, history_from_list
 
+log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
 ASK_FIELDS = {"question", "history", "filters", "top_k", "stream"}
@@ -31,11 +36,30 @@ def ask():
         raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ASK_FIELDS))}")
     if "question" not in data:
         raise BadRequest("'question' is required")
+    stream = data.get("stream", False)
+    if not isinstance(stream, bool):
+        raise BadRequest("'stream' must be true or false")
     service = _service()
     history = history_from_list(data.get("history"), service.settings.max_question_chars * 4)
-    answer = service.ask(data["question"], history=history, filters=filters_from_dict(data.get("filters")),
-                         top_k=data.get("top_k"))
-    return jsonify(answer.to_dict())
+    arguments = dict(history=history, filters=filters_from_dict(data.get("filters")), top_k=data.get("top_k"))
+    if stream or request.accept_mimetypes.best == "text/event-stream":
+        events = service.ask_stream(data["question"], **arguments)  # bad input raises here, as JSON
+        return Response(stream_with_context(server_sent_events(events)), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return jsonify(service.ask(data["question"], **arguments).to_dict())
+
+
+def server_sent_events(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
+    """`event: NAME` / `data: JSON` frames; a failure mid-stream becomes an `error` event."""
+    try:
+        for name, data in events:
+            yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    except RagError as exc:
+        yield f"event: error\ndata: {json.dumps(exc.to_dict())}\n\n"
+    except Exception:
+        log.exception("unexpected error while streaming an answer")
+        error = RagError("internal error; the server log has the details")
+        yield f"event: error\ndata: {json.dumps(error.to_dict())}\n\n"
 
 
 @api.get("/health")

@@ -70,7 +70,7 @@ def client(app):
 class FailingService(RagService):
     """The real service, except that answering fails unexpectedly (for error-path tests)."""
 
-    def ask(self, *args, **kwargs):
+    def _answer(self, *args, **kwargs):  # both paths: a 500 for JSON, an error event mid-stream
         raise RuntimeError("simulated failure inside the pipeline")
 
 

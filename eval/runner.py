@@ -65,14 +65,16 @@ class InProcessTarget:
 class HttpTarget:
     name = "http"
 
-    def __init__(self, base_url: str, timeout: float = 60.0):
+    def __init__(self, base_url: str, timeout: float = 60.0, api_key: str | None = None, max_waits: int = 5):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.headers = {"X-API-Key": api_key} if api_key else {}
+        self.max_waits = max_waits  # 429s waited out (as Retry-After says) before a question counts as failed
 
     def ask(self, question: str, top_k: int) -> dict:
         body = json.dumps({"question": question, "top_k": top_k}).encode("utf-8")
         request = urllib.request.Request(f"{self.base_url}/api/ask", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", **self.headers})
         started = time.perf_counter()
         response = self._json(request)
         response.setdefault("timings_ms", {})["http"] = (time.perf_counter() - started) * 1000
@@ -83,18 +85,27 @@ class HttpTarget:
         for article_id in article_ids:
             url = f"{self.base_url}/api/articles/{urllib.parse.quote(article_id, safe='')}"
             try:
-                self._json(urllib.request.Request(url))
+                self._json(urllib.request.Request(url, headers=self.headers))
             except AskFailed as exc:
                 if str(exc).startswith("404"):
                     missing.add(article_id)
         return missing
 
     def _json(self, request: urllib.request.Request) -> dict:
+        for waits in range(self.max_waits + 1):
+            try:
+                return self._json_once(request)
+            except urllib.error.HTTPError as exc:
+                retry_after = exc.headers.get("Retry-After", "")
+                if exc.code != 429 or waits == self.max_waits or not retry_after.isdigit():
+                    raise AskFailed(f"{exc.code} {_error_message(exc)}") from None
+                time.sleep(min(int(retry_after), 60))
+        raise AssertionError("unreachable")
+
+    def _json_once(self, request: urllib.request.Request) -> dict:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 data = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise AskFailed(f"{exc.code} {_error_message(exc)}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise EvalError(f"cannot reach the server at {self.base_url}: {reason}") from None
@@ -238,7 +249,8 @@ def evaluate_corpus(settings: Settings, corpus: Sequence[str | Path], questions:
 
 
 def evaluate_server(base_url: str, questions: Sequence[Question], top_k: int = DEFAULT_TOP_K,
-                    progress: bool = True, meta: dict | None = None, timeout: float = 60.0) -> EvalRun:
-    """Run the questions against a running server's /api/ask."""
-    return evaluate(HttpTarget(base_url, timeout), questions, top_k, progress,
+                    progress: bool = True, meta: dict | None = None, timeout: float = 60.0,
+                    api_key: str | None = None) -> EvalRun:
+    """Run the questions against a running server's /api/ask (waiting out its rate limit)."""
+    return evaluate(HttpTarget(base_url, timeout, api_key), questions, top_k, progress,
                     {"server": base_url, **(meta or {})})

@@ -58,6 +58,8 @@ def add_eval_parser(commands) -> None:
     evaluate.add_argument("--reuse-store", action="store_true",
                           help="use the configured data_dir (adding any --corpus articles) instead of a fresh store")
     evaluate.add_argument("--server", metavar="URL", help="ask the server at this base URL instead (no ingestion)")
+    evaluate.add_argument("--api-key", metavar="KEY",
+                          help="API key for --server (default: the first of the api_keys setting)")
     evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     evaluate.add_argument("--top-k", type=int, default=10, metavar="K",
                           help="passages retrieved per question (default 10)")
@@ -91,6 +93,8 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("bm25s", "sentence_transformers", "chromadb", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # waitress warns at every queued request ("Task queue depth is N"): normal under load, noise in the log
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _service(settings: Settings):
@@ -159,6 +163,9 @@ def run_serve(args, settings: Settings) -> int:
     service.retriever.keyword_index()  # loaded from data_dir/keyword when the store is unchanged
     health = service.health()
     print(f"{health['articles']} articles, {health['passages']} passages", flush=True)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key_set:
+        print(f"warning: listening on {settings.host} with no API keys: anyone who can reach this port can use "
+              "the API (set api_keys, or put an authenticating proxy in front)", file=sys.stderr, flush=True)
     print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)
     serve(create_app(service=service), host=settings.host, port=settings.port, threads=settings.threads,
           ident="newsrag")
@@ -174,7 +181,8 @@ def run_eval(args, settings: Settings) -> int:
     baseline = report.load_baseline(args.baseline) if args.baseline else None  # fail before a long run
     meta, progress = {"question_set": args.questions}, not args.quiet
     if args.server:
-        run = evaluate_server(args.server, questions, args.top_k, progress, meta)
+        api_key = args.api_key or min(settings.api_key_set, default=None)
+        run = evaluate_server(args.server, questions, args.top_k, progress, meta, api_key=api_key)
     else:
         run = evaluate_corpus(settings, args.eval_corpus, questions, args.top_k, args.reuse_store, progress, meta)
     comparison = report.compare_to_baseline(run.overall, baseline) if baseline else []

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from rag.errors import ConfigError
 
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+LLM_PROVIDERS = ("", "openai", "ollama", "llamacpp")
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -46,6 +47,18 @@ class Settings:
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted (larger gets 413).")
     max_article_bytes: int = _setting(2_000_000, "Largest article file ingested; larger files are skipped with a report.")
+    llm_provider: str = _setting("", "Generative answers: `openai` (any OpenAI-compatible server: vLLM, llama.cpp's server, OpenAI), `ollama`, or `llamacpp` (a local GGUF file); empty keeps the extractive answerer, which needs no LLM.")
+    llm_model: str = _setting("", "Model name the LLM server knows (`llamacpp`: the path of the GGUF file).")
+    llm_base_url: str = _setting("", "LLM server URL, e.g. http://127.0.0.1:8000/v1 (OpenAI-compatible) or http://127.0.0.1:11434 (Ollama); empty for OpenAI itself.")
+    llm_api_key: str = _setting("", "API key sent to the LLM server (OpenAI-compatible servers on loopback accept any).")
+    llm_timeout: float = _setting(60.0, "Seconds to wait for the LLM before falling back to the extractive answer (or 504).")
+    llm_max_tokens: int = _setting(400, "Most tokens the LLM may generate for one answer.")
+    llm_temperature: float = _setting(0.0, "LLM sampling temperature; 0 makes answers repeatable.")
+    llm_fallback: bool = _setting(True, "When the LLM is down, slow or unsupported by its passages, answer extractively and say so; false returns 502/504 instead.")
+    prompts_dir: str = _setting("", "Folder with answer.txt and rewrite.txt prompt templates; empty uses the packaged ones.")
+    api_keys: str = _setting("", "Comma-separated API keys; when set, /api and /v1 require one (Authorization: Bearer KEY or X-API-Key). Empty: no keys.")
+    rate_limit_per_minute: int = _setting(600, "Requests per minute each client (API key, else address) may make to /api and /v1; 0 turns the limit off.")
+    rate_limit_burst: int = _setting(60, "Requests a client may make at once before the per-minute rate applies.")
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8080, "Port the web server listens on.")
     threads: int = _setting(4, "Worker threads of the web server.")
@@ -54,6 +67,10 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser()
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
 
     def replace(self, **changes: Any) -> "Settings":
         return validated(dataclasses.replace(self, **changes))
@@ -86,12 +103,19 @@ def _types() -> dict[str, type]:
 
 def validated(settings: Settings) -> Settings:
     positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
-                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k"]
+                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
+                "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
     if len(settings.collection) < 3:
         raise ConfigError("setting collection needs at least 3 characters")
+    if settings.llm_provider not in LLM_PROVIDERS:
+        raise ConfigError(f"setting llm_provider must be one of: {', '.join(repr(p) for p in LLM_PROVIDERS)}")
+    if settings.llm_provider and settings.llm_provider != "openai" and not settings.llm_model:
+        raise ConfigError(f"setting llm_model is required with llm_provider {settings.llm_provider!r}")
+    if settings.rate_limit_per_minute < 0:
+        raise ConfigError("setting rate_limit_per_minute must be 0 (off) or positive")
     if settings.top_k > settings.max_top_k:
         raise ConfigError("setting top_k must not exceed max_top_k")
     return settings

@@ -144,9 +144,8 @@ def filters_from_dict(data: Any) -> Filters | None:
     date_to = _iso_date(data.get("date_to"), "date_to")
     if date_from and date_to and date_from > date_to:
         raise BadRequest("'date_from' is after 'date_to'")
-    sources = data.get("sources") or []
-    if isinstance(sources, str):
-        sources = [sources]
+    sources = data.get("sources")
+    sources = [] if sources is None else sources
     if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources) or len(sources) > 100:
         raise BadRequest("'sources' must be a list of up to 100 source names")
     return Filters(date_from, date_to, tuple(sources))
@@ -155,8 +154,8 @@ def filters_from_dict(data: Any) -> Filters | None:
 def _iso_date(value: Any, name: str) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a date string YYYY-MM-DD")
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise BadRequest(f"'{name}' is not a date (expected YYYY-MM-DD): {value!r}")
     try:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
@@ -171,7 +170,7 @@ def history_from_list(data: Any, max_chars: int) -> list[Turn]:
     turns = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
-                or not isinstance(item.get("content"), str):
+                or not isinstance(item.get("content"), str) or set(item) != {"role", "content"}:
             raise BadRequest(f"history item {number} must be {{\"role\": \"user\"|\"assistant\", "
                              f"\"content\": string}}")
         if len(item["content"]) > max_chars:

@@ -83,3 +83,10 @@ def article(article_id: str):
 @api.get("/sources")
 def sources():
     return jsonify(_service().sources())
+
+
+@api.get("/openapi.json")
+def openapi_description():
+    from server.openapi import openapi
+
+    return jsonify(openapi(_service().settings))

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
+from server import security
 from server.api import api
 from server.web import web
 
@@ -19,17 +20,19 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(settings: Settings | None = None, service=None) -> Flask:
-    """An app around a built service; builds one from settings when none is given."""
+    """An app around a built service; builds one from settings when none is given. Given both, the
+    app's own settings (limits, API keys, rate limit) come from `settings`."""
     if service is None:
         from rag.service import build_service
 
         service = build_service(settings or load_settings())
-    settings = service.settings
+    settings = settings or service.settings
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["rag_service"] = service
     app.extensions["web_dir"] = WEB_DIR
+    security.install(app, settings)
     app.register_blueprint(api)
     app.register_blueprint(web)
     _register_errors(app)

@@ -25,8 +25,9 @@ def clear_chroma_cache() -> None:
 
 
 def make_settings(tmp_path: Path, **overrides):
-    """Settings that ignore the developer's environment and config file."""
-    return load_settings(env={}, data_dir=str(tmp_path / "data"), **overrides)
+    """Settings that ignore the developer's environment and config file; no rate limit unless asked for
+    (the whole session's requests come from one address; tests/test_security.py tests the limit)."""
+    return load_settings(env={}, data_dir=str(tmp_path / "data"), **{"rate_limit_per_minute": 0, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -137,3 +137,71 @@ def test_article_text_is_shown_as_text_never_as_markup(page):
         return /innerHTML|outerHTML|insertAdjacentHTML|document\\.write/.test(source);
     }""")
     assert script is False
+
+
+HOSTILE = """title: Quillby bridge <img src=x onerror="window.__pwned='title'"> opens <b>early</b>
+source: <script>window.__pwned='source'</script>Evil Wire
+date: 2025-05-05
+
+The mayor of Quillby, Orla Fenwick, opened the new river bridge on Tuesday <script>window.__pwned='body'</script> \
+after two years of work. The bridge <img src=x onerror="window.__pwned='img'"> carries four lanes of traffic \
+and cost 41 million crowns, Fenwick said.
+
+Residents lined both banks to watch the opening, and a brass band played <a href="javascript:window.__pwned='link'">here</a>.
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, embedder):
+    """A server with API keys required whose only article is full of markup and script."""
+    from rag.service import build_service
+    from server import create_app
+    from tests.conftest import _serve, clear_chroma_cache, make_settings
+
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "articles").mkdir()
+    (root / "articles" / "quillby-bridge.txt").write_text(HOSTILE)
+    service = build_service(make_settings(root, api_keys="open-sesame"), embedder)
+    service.ingest([root / "articles"], progress=False)
+    server, thread = _serve(create_app(service=service))
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    clear_chroma_cache()
+
+
+def test_api_key_prompt_then_hostile_article_text_stays_text(browser, hostile_server):
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(hostile_server + "/")
+    page.locator("#key-form").wait_for()  # /api/sources answered 401
+    assert "needs an API key" in page.inner_text("#key-note")
+    page.fill("#api-key", "wrong")
+    page.click("#key-form button")
+    ask(page, "Who opened the Quillby bridge?")
+    assert "was refused" in page.inner_text("#key-note")
+    page.fill("#api-key", "open-sesame")
+    page.click("#key-form button")
+    assert page.locator("#key-form").is_hidden()
+    page.click(".message.error >> role=button[name='Try again']")
+    page.locator("#send:enabled").wait_for()
+    answer = page.locator(".message.assistant").last
+    answer.locator(".answer-text").wait_for()
+    assert "Orla Fenwick" in answer.inner_text()
+    answer.locator("a.marker").first.click()
+    card = answer.locator(".source details").first
+    card.get_by_role("button", name="Open article").click()
+    page.locator("dialog#article mark").wait_for()
+    body = page.inner_text("#article-body")
+    assert "<script>window.__pwned='body'</script>" in body  # shown literally
+    assert '<img src=x onerror="window.__pwned=\'img\'">' in body
+    title = page.inner_text("#article-title")
+    assert "<b>early</b>" in title
+    assert page.evaluate("window.__pwned === undefined")
+    for selector in ("#messages script", "#messages img", "#article script", "#article img", "#article b",
+                     "#messages a[href^='javascript']", "#article a"):
+        assert page.locator(selector).count() == 0, selector
+    assert dialogs == []
+    context.close()

@@ -2,9 +2,28 @@
 "use strict";
 
 const STORAGE_KEY = "newsrag.conversation.v1";
+const KEY_STORAGE = "newsrag.apiKey";
 const MAX_HISTORY_TURNS = 10;
 
 const $ = (id) => document.getElementById(id);
+
+// Every API call goes through here: it sends the API key the user gave (when the server wants one)
+// and asks for it when the server answers 401.
+async function apiFetch(url, options = {}) {
+  const key = localStorage.getItem(KEY_STORAGE);
+  const headers = { ...(options.headers || {}) };
+  if (key) headers["X-API-Key"] = key;
+  const response = await fetch(url, { ...options, headers });
+  if (response.status === 401) askForKey(Boolean(key));
+  return response;
+}
+
+function askForKey(rejected) {
+  $("key-form").hidden = false;
+  $("key-note").textContent = rejected ? "The saved API key was refused; enter another."
+    : "This server needs an API key.";
+  $("api-key").focus();
+}
 let conversation = loadConversation();
 let waiting = false;
 
@@ -160,7 +179,7 @@ async function openArticle(citation) {
   $("article-body").replaceChildren();
   if (!dialog.open) dialog.showModal();
   try {
-    const response = await fetch(`/api/articles/${encodeURIComponent(citation.article_id)}`);
+    const response = await apiFetch(`/api/articles/${encodeURIComponent(citation.article_id)}`);
     const data = await response.json();
     if (!response.ok) throw new Error(errorMessage(data, response.status));
     $("article-title").textContent = data.title;
@@ -209,7 +228,7 @@ async function send(question) {
   render();
   setWaiting(true);
   try {
-    const response = await fetch("/api/ask", {
+    const response = await apiFetch("/api/ask", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream, application/json" },
       body: JSON.stringify(body),
@@ -310,7 +329,7 @@ async function loadStatus() {
     showBanner("The server cannot be reached.");
   }
   try {
-    const data = await (await fetch("/api/sources")).json();
+    const data = await (await apiFetch("/api/sources")).json();
     for (const source of data.sources || []) {
       const option = el("option", "", `${source.name} (${source.articles})`);
       option.value = source.name;
@@ -342,6 +361,15 @@ function start() {
       event.preventDefault();
       $("ask").requestSubmit();
     }
+  });
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("api-key").value.trim();
+    if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+    $("api-key").value = "";
+    $("key-form").hidden = true;
+    loadStatus();
+    input.focus();
   });
   $("clear").addEventListener("click", () => {
     conversation = [];

@@ -1,0 +1,187 @@
+"""The OpenAPI 3.0 description of the JSON API, served at /api/openapi.json and fuzzed by the tests.
+
+Limits in it (question length, history turns, top_k) come from the running server's settings, so the
+description a client reads is the one the server enforces.
+"""
+
+from __future__ import annotations
+
+from rag.config import Settings
+
+ERROR_STATUSES = {
+    "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question.",
+    "401": "An API key is required (settings api_keys) and was missing or wrong.",
+    "404": "No such article or endpoint.",
+    "413": "The body, the question or a history turn is too large.",
+    "429": "Too many requests from this client; see the Retry-After header.",
+    "500": "Unexpected failure; the message never holds internals.",
+    "502": "The configured language model failed (only with llm_fallback off).",
+    "503": "The index is empty or the store is unreachable.",
+    "504": "The configured language model did not answer in time (only with llm_fallback off).",
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: str) -> dict:
+    return {status: {"$ref": f"#/components/responses/E{status}"} for status in statuses}
+
+
+def _nullable(kind: str, **extra) -> dict:
+    return {"type": kind, "nullable": True, **extra}
+
+
+def _date_or_empty(description: str) -> dict:
+    return {"type": "string", "nullable": True, "description": description,
+            "anyOf": [{"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"maxLength": 0}]}
+
+
+def openapi(settings: Settings) -> dict:
+    passage_fields = {
+        "passage_id": {"type": "string"}, "article_id": {"type": "string"}, "title": {"type": "string"},
+        "text": {"type": "string"}, "start": {"type": "integer", "minimum": 0},
+        "end": {"type": "integer", "minimum": 0}, "date": _nullable("string", format="date"),
+        "source": _nullable("string"), "url": _nullable("string"),
+    }
+    schemas = {
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {
+                "type": "object", "required": ["status", "code", "message"],
+                "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
+                               "message": {"type": "string"}}}},
+        },
+        "Turn": {
+            "type": "object", "required": ["role", "content"], "additionalProperties": False,
+            "properties": {"role": {"type": "string", "enum": ["user", "assistant"]},
+                           "content": {"type": "string", "maxLength": settings.max_question_chars * 4}},
+        },
+        "Filters": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "date_from": _date_or_empty("Earliest article date, YYYY-MM-DD (empty or null: no bound)."),
+                "date_to": _date_or_empty("Latest article date, YYYY-MM-DD (empty or null: no bound)."),
+                "sources": {"type": "array", "nullable": True, "maxItems": 100,
+                            "items": {"type": "string", "minLength": 1},
+                            "description": "Only articles from these sources (empty or null: all)."},
+            },
+        },
+        "AskRequest": {
+            "type": "object", "required": ["question"], "additionalProperties": False,
+            "properties": {
+                "question": {"type": "string", "minLength": 1, "maxLength": settings.max_question_chars,
+                             "pattern": r"\S"},
+                "history": {"type": "array", "nullable": True, "maxItems": settings.max_history_turns, "items": _ref("Turn"),
+                            "description": "Earlier turns, oldest first; follow-ups are read against them."},
+                "filters": _ref("Filters"),
+                "top_k": {"type": "integer", "nullable": True, "minimum": 1, "maximum": settings.max_top_k,
+                          "description": f"Passages to retrieve (null: the server's default, {settings.top_k})."},
+                "stream": {"type": "boolean", "description": "Answer as server-sent events."},
+            },
+        },
+        "Passage": {"type": "object", "required": list(passage_fields),
+                    "properties": {**passage_fields, "score": {"type": "number"}, "rank": {"type": "integer"}}},
+        "Citation": {
+            "type": "object", "required": ["n", *passage_fields, "highlights"],
+            "properties": {
+                "n": {"type": "integer", "minimum": 1}, **passage_fields,
+                "highlights": {"type": "array", "items": {
+                    "type": "object", "required": ["start", "end"],
+                    "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}}}},
+            },
+        },
+        "Answer": {
+            "type": "object",
+            "required": ["question", "standalone_question", "answer", "answered", "answerer", "notice",
+                         "citations", "passages", "timings_ms"],
+            "properties": {
+                "question": {"type": "string"}, "standalone_question": {"type": "string"},
+                "answer": {"type": "string", "description": "Sentences ending in [n] markers (n = citation)."},
+                "answered": {"type": "boolean", "description": "False when the corpus does not hold the answer."},
+                "answerer": {"type": "string", "description": "Which answerer produced the answer."},
+                "notice": _nullable("string", description="Why the answer differs from what was asked for."),
+                "citations": {"type": "array", "items": _ref("Citation")},
+                "passages": {"type": "array", "items": _ref("Passage")},
+                "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+            },
+        },
+        "Health": {
+            "type": "object", "required": ["status", "ready", "articles", "passages"],
+            "properties": {"status": {"type": "string"}, "ready": {"type": "boolean"},
+                           "articles": {"type": "integer"}, "passages": {"type": "integer"},
+                           "model": {"type": "string"}, "store": {"type": "string"},
+                           "message": {"type": "string"}},
+        },
+        "Article": {
+            "type": "object", "required": ["id", "title", "date", "source", "url", "body"],
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                           "date": _nullable("string", format="date"), "source": _nullable("string"),
+                           "url": _nullable("string"), "body": {"type": "string"}},
+        },
+        "Sources": {
+            "type": "object", "required": ["sources", "dates"],
+            "properties": {
+                "sources": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "articles"],
+                    "properties": {"name": {"type": "string"}, "articles": {"type": "integer"}}}},
+                "dates": {"type": "object", "properties": {"min": _nullable("string"), "max": _nullable("string")}},
+            },
+        },
+    }
+    responses = {f"E{status}": _json(_ref("Error"), text) for status, text in ERROR_STATUSES.items()}
+    ask_ok = {
+        "description": "The answer with its citations, or server-sent events when streaming.",
+        "content": {"application/json": {"schema": _ref("Answer")},
+                    "text/event-stream": {"schema": {
+                        "type": "object", "required": ["event", "data"],
+                        "description": "Events in order: passages, token..., answer, citations, done; or error. "
+                                       "Each data is a JSON object.",
+                        "properties": {"event": {"type": "string", "enum": [
+                                           "passages", "token", "answer", "citations", "done", "error"]},
+                                       "data": {"type": "string"}}}}},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "newsrag", "version": "1",
+                 "description": "Questions answered from a corpus of news articles, every claim cited."},
+        "components": {
+            "schemas": schemas, "responses": responses,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        },
+        "security": [{}, {"bearer": []}, {"apiKey": []}],
+        "paths": {
+            "/api/ask": {"post": {
+                "summary": "Answer a question from the corpus, with citations.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AskRequest")}}},
+                "responses": {"200": ask_ok, **_errors("400", "401", "413", "429", "500", "502", "503", "504")},
+            }},
+            "/api/health": {"get": {
+                "summary": "Liveness, and what the index holds (always 200 while the process serves).",
+                "security": [{}],
+                "responses": {"200": _json(_ref("Health"), "The server is up."), **_errors("500")},
+            }},
+            "/api/ready": {"get": {
+                "summary": "Readiness for a load balancer: 200 only once the model and a non-empty index are loaded.",
+                "security": [{}],
+                "responses": {"200": _json(_ref("Health"), "Ready to answer."), **_errors("500", "503")},
+            }},
+            "/api/sources": {"get": {
+                "summary": "The corpus's sources (with article counts) and its date range, for filters.",
+                "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("401", "429", "500", "503")},
+            }},
+            "/api/articles/{article_id}": {"get": {
+                "summary": "One whole article by id.",
+                "parameters": [{"name": "article_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 500}}],
+                "responses": {"200": _json(_ref("Article"), "The article."),
+                              **_errors("401", "404", "429", "500", "503")},
+            }},
+        },
+    }

@@ -1,0 +1,69 @@
+"""Fuzz the API against its own OpenAPI description (schemathesis + hypothesis), on the real service:
+no 5xx, every status one the description declares, every body in the declared shape."""
+
+import re
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis", reason="install the test extra: scripts/test does")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from rag.service import RagService  # noqa: E402
+from server import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def described_api(corpus_service):
+    app = create_app(service=corpus_service)
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_api_conforms_to_its_description(described_api, mode):
+    """Valid requests (positive) and requests that break the description (negative, which must get a 4xx)."""
+    from schemathesis import GenerationMode
+
+    @given(case=described_api.as_strategy(generation_mode=GenerationMode(mode)))
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+              database=None)
+    def check(case):
+        response = case.call()
+        assert response.status_code < 500, response.text
+        if _dates_reversed(case.body):  # valid by the description, which cannot compare two fields
+            assert response.status_code == 400 and "after" in response.json()["error"]["message"]
+            return
+        if response.status_code == 413:  # too large: a rejection the negative-data check does not list
+            assert response.json()["error"]["code"] == "payload_too_large"
+            return
+        case.validate_response(response)
+
+    check()
+
+
+def _dates_reversed(body) -> bool:
+    filters = body.get("filters") if isinstance(body, dict) else None
+    if not isinstance(filters, dict):
+        return False
+    dates = [filters.get(k) for k in ("date_from", "date_to")]
+    if not all(isinstance(d, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates):
+        return False
+    return dates[0] > dates[1]
+
+
+def test_the_description_covers_every_api_route(corpus_service):
+    app = create_app(service=corpus_service)
+    described = set(app.test_client().get("/api/openapi.json").get_json()["paths"])
+    routed = {rule.rule.replace("<path:article_id>", "{article_id}") for rule in app.url_map.iter_rules()
+              if rule.rule.startswith(("/api/", "/v1/")) and rule.rule != "/api/openapi.json"}
+    assert routed == described
+
+
+def test_the_description_states_the_servers_limits(corpus_service):
+    s = corpus_service
+    strict = RagService(s.settings.replace(max_question_chars=500, max_top_k=7), s.store, s.embedder,
+                        s.retriever, s.answerer)
+    client = create_app(service=strict).test_client()
+    ask = client.get("/api/openapi.json").get_json()["components"]["schemas"]["AskRequest"]["properties"]
+    assert ask["question"]["maxLength"] == 500 and ask["top_k"]["maximum"] == 7
+    assert client.post("/api/ask", json={"question": "x" * 501}).status_code == 413
+    assert client.post("/api/ask", json={"question": "rail strike", "top_k": 8}).status_code == 400

@@ -1,0 +1,99 @@
+"""API keys, the per-client rate limit and the security headers, on the real app and service."""
+
+import pytest
+
+from server import create_app
+from server.security import TokenBucket
+
+QUESTION = {"question": "Who is the mayor of Merrowick?"}
+
+
+@pytest.fixture
+def keyed(corpus_service):
+    settings = corpus_service.settings.replace(api_keys="alpha-key, beta-key", rate_limit_per_minute=0)
+    return create_app(settings=settings, service=corpus_service).test_client()
+
+
+def _limited(corpus_service, per_minute=60, burst=3, **more):
+    settings = corpus_service.settings.replace(rate_limit_per_minute=per_minute, rate_limit_burst=burst, **more)
+    return create_app(settings=settings, service=corpus_service).test_client()
+
+
+def test_without_keys_configured_the_api_is_open(client):
+    assert client.post("/api/ask", json=QUESTION).status_code == 200
+
+
+def test_a_key_is_required_when_configured(keyed):
+    response = keyed.post("/api/ask", json=QUESTION)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert "X-API-Key" in response.get_json()["error"]["message"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+    wrong = keyed.post("/api/ask", json=QUESTION, headers={"X-API-Key": "alpha-keyX"})
+    assert wrong.status_code == 401 and "not valid" in wrong.get_json()["error"]["message"]
+    assert keyed.get("/api/sources").status_code == 401
+    assert keyed.get("/api/articles/rail-strike").status_code == 401
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer alpha-key"}, {"X-API-Key": "beta-key"},
+                                     {"Authorization": "bearer  beta-key "}])
+def test_either_header_carries_the_key(keyed, headers):
+    response = keyed.post("/api/ask", json=QUESTION, headers=headers)
+    assert response.status_code == 200 and "Clara Ventis" in response.get_json()["answer"]
+
+
+def test_probes_page_and_description_need_no_key(keyed):
+    for path in ("/api/health", "/api/ready", "/api/openapi.json", "/", "/static/app.js"):
+        assert keyed.get(path).status_code == 200, path
+
+
+def test_the_rate_limit_answers_429_with_retry_after_per_client(corpus_service):
+    client = _limited(corpus_service, per_minute=60, burst=3)
+    statuses = [client.get("/api/sources").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    refused = client.get("/api/sources")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 2  # one request a second refills
+    other = client.get("/api/sources", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200  # another client has its own bucket
+    assert client.get("/api/health").status_code == 200  # probes are never limited
+
+
+def test_with_keys_each_key_has_its_own_bucket(corpus_service):
+    client = _limited(corpus_service, per_minute=60, burst=1, api_keys="alpha-key,beta-key")
+    assert client.get("/api/sources", headers={"X-API-Key": "alpha-key"}).status_code == 200
+    assert client.get("/api/sources", headers={"X-API-Key": "alpha-key"}).status_code == 429
+    assert client.get("/api/sources", headers={"X-API-Key": "beta-key"}).status_code == 200
+
+
+def test_token_bucket_refills_at_the_rate():
+    now = [0.0]
+    bucket = TokenBucket(per_minute=120, burst=2, clock=lambda: now[0])  # 2 a second
+    assert bucket.take("a") == 0 and bucket.take("a") == 0
+    assert bucket.take("a") == pytest.approx(0.5)
+    now[0] = 0.5
+    assert bucket.take("a") == 0  # one token back after half a second
+    assert bucket.take("a") == pytest.approx(0.5)
+    now[0] = 100.0
+    assert [bucket.take("a") for _ in range(3)][:2] == [0, 0]  # never more than the burst
+
+
+def test_security_headers_on_page_and_api(client):
+    for path in ("/", "/api/health", "/api/nowhere"):
+        headers = client.get(path).headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+
+
+def test_rate_limit_settings_are_checked():
+    from rag.config import load_settings
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="rate_limit_per_minute"):
+        load_settings(env={"RAG_RATE_LIMIT_PER_MINUTE": "-1"})
+    assert load_settings(env={"RAG_API_KEYS": " a, ,b "}).api_key_set == {"a", "b"}

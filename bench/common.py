@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -131,15 +132,18 @@ class ServerProcess:
         else:
             command = [python, "-m", "rag", "serve", "--no-ingest"]
         self.started = time.perf_counter()
+        # the server's log goes to a file: a pipe nobody reads fills up under load and blocks the server
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=self.log, text=True)
         self.start_seconds = self._wait_ready(start_timeout)
 
     def _wait_ready(self, timeout: float) -> float:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}: {self.process.stderr.read()}")
+                self.log.seek(0)
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.log.read()[-4000:]}")
             try:
                 if get_json(f"{self.url}/api/ready", timeout=2).get("ready"):
                     return time.perf_counter() - self.started
@@ -164,6 +168,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        self.log.close()
 
     def __enter__(self) -> "ServerProcess":
         return self

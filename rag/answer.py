@@ -140,8 +140,12 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, max_sentences: int = 3, min_score: float = 0.45,
-                 dense_weight: float = 0.7, margin: float = 0.12, close_meaning: float = 0.5):
+                 dense_weight: float = 0.7, margin: float = 0.12, close_meaning: float = 0.5,
+                 embed_all: bool = False):
+        """embed_all: embed every sentence of the passages, not only those sharing a word with the question
+        (a sentence without one can never lead an answer; bench/answer_stage.py measures both)."""
         self.embedder = embedder
+        self.embed_all = embed_all
         self.max_sentences = max_sentences
         self.min_score = min_score
         self.dense_weight = dense_weight
@@ -165,15 +169,18 @@ class ExtractiveAnswerer:
         sentences = [Sentence(i, s, e, " ".join(p.text[s:e].split()))
                      for i, p in enumerate(passages) for s, e in sentence_spans(p.text)]
         sentences = [s for s in sentences if len(s.text.split()) >= 4]
+        all_terms = [self.matcher.terms(s.text) for s in sentences]
+        question_weights = self.matcher.weighted_terms(question)
+        focus = {t for t, w in question_weights.items() if w == 1.0}
+        weights = _local_idf(question_weights, all_terms)
+        if not self.embed_all:  # embedding is most of the cost: skip sentences that share no question word
+            kept = [i for i, terms in enumerate(all_terms) if any(t in terms for t in weights)]
+            sentences, all_terms = [sentences[i] for i in kept], [all_terms[i] for i in kept]
         if not sentences:
             return []
         vectors = self.embedder.embed_cached([s.text for s in sentences])
         question_vector = self.embedder.embed_query(question)
         dense = vectors @ question_vector
-        all_terms = [self.matcher.terms(s.text) for s in sentences]
-        question_weights = self.matcher.weighted_terms(question)
-        focus = {t for t, w in question_weights.items() if w == 1.0}
-        weights = _local_idf(question_weights, all_terms)
         kind = question_type(question)
         for sentence, similarity, vector, terms in zip(sentences, dense, vectors, all_terms):
             sentence.vector = vector

@@ -1,0 +1,89 @@
+"""The extractive answer stage, before and after: embedding every sentence of the retrieved passages vs only
+the sentences that share a word with the question (ExtractiveAnswerer embed_all=True / False).
+
+    .venv/bin/python bench/answer_stage.py --data-dir /tmp/bench-data/reuters-full --runs 3
+    .venv/bin/python bench/answer_stage.py --data-dir D --questions eval/sets/fixture.jsonl
+
+Each question is retrieved once; then both answerers answer it from the same passages with the embedding
+cache cleared first, alternating which goes first. "Same answer" is the share of questions on which both
+give the same text and citations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,  # noqa: E402
+                          print_machine, spread, table)
+from rag.answer import ExtractiveAnswerer  # noqa: E402
+from rag.config import load_settings  # noqa: E402
+from rag.service import build_service  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, help="an ingested store (data_dir)")
+    parser.add_argument("--runs", type=int, default=3, help="runs; medians of per-run p50/p95 (default 3)")
+    parser.add_argument("--questions", default=str(QUESTIONS),
+                        help="one question a line, or a .jsonl question set (its `question` fields)")
+    parser.add_argument("--top-k", type=int, default=5)
+    return parser.parse_args(argv)
+
+
+def questions_from(path: str) -> list[str]:
+    if path.endswith(".jsonl"):
+        return [json.loads(line)["question"] for line in Path(path).read_text().splitlines() if line.strip()]
+    return load_questions(Path(path))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    print_machine()
+    settings = load_settings(data_dir=args.data_dir)
+    service = build_service(settings)
+    questions = questions_from(args.questions)
+    retrieved = [(q, service.retriever.retrieve(q, args.top_k, None).passages) for q in questions]
+    answerers = {"every sentence (before)": ExtractiveAnswerer(service.embedder, embed_all=True,
+                                                               max_sentences=settings.answer_max_sentences,
+                                                               min_score=settings.min_answer_score),
+                 "sentences sharing a word (now)": ExtractiveAnswerer(service.embedder, embed_all=False,
+                                                                     max_sentences=settings.answer_max_sentences,
+                                                                     min_score=settings.min_answer_score)}
+    p50s = {name: [] for name in answerers}
+    p95s = {name: [] for name in answerers}
+    same = 0
+    for run in range(args.runs):
+        times = {name: [] for name in answerers}
+        order = list(answerers) if run % 2 == 0 else list(reversed(answerers))
+        for question, passages in retrieved:
+            texts = {}
+            for name in order:
+                service.embedder.clear_cache()
+                started = time.perf_counter()
+                answer = answerers[name].answer(question, passages)
+                times[name].append((time.perf_counter() - started) * 1000)
+                texts[name] = (answer.answer, [c.passage.passage_id for c in answer.citations])
+            same += run == 0 and len(set(map(str, texts.values()))) == 1
+        for name in answerers:
+            p50s[name].append(percentile(times[name], 50))
+            p95s[name].append(percentile(times[name], 95))
+        print(f"run {run + 1}: " + "; ".join(f"{name} p50 {percentile(times[name], 50):.1f} ms"
+                                             for name in answerers), flush=True)
+    before, now = list(answerers)
+    rows = [[name, median(p50s[name]), spread(p50s[name]), median(p95s[name])] for name in answerers]
+    print(f"\n{len(questions)} questions x {args.runs} runs, top_k {args.top_k}, store {args.data_dir}")
+    print(table(["answer stage", "p50 ms (median)", "range", "p95 ms"], rows))
+    print(f"p50 before / now: {median(p50s[before]) / median(p50s[now]):.1f}x; "
+          f"same answer and citations on {same} of {len(questions)} questions")
+    print_load_at_end()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

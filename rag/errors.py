@@ -78,3 +78,18 @@ class LLMTimeout(RagError):
 class IngestLocked(RagError):
     status = 409
     code = "ingest_locked"
+
+
+def store_unreachable(exc: BaseException) -> bool:
+    """A network failure reaching the Chroma server (httpx's transport errors), anywhere in the chain."""
+    for _ in range(20):  # a bounded walk: chains can loop
+        if exc is None:
+            return False
+        if type(exc).__module__.startswith("httpx") and type(exc).__name__ in _TRANSPORT_ERRORS:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+_TRANSPORT_ERRORS = {"ConnectError", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ReadError",
+                     "WriteError", "RemoteProtocolError", "NetworkError", "TransportError", "TimeoutException"}

@@ -123,12 +123,19 @@ class RagService:
                 "dates": {"min": min(dates, default=None), "max": max(dates, default=None)}}
 
     def health(self) -> dict:
-        articles, passages = self.store.counts()
+        """What a load balancer needs: ready only while the store answers and holds passages."""
+        store = "http" if self.settings.chroma_host else "persistent"
+        try:
+            articles, passages = self.store.counts()
+        except Exception as exc:  # a Chroma server that went away: not ready, and say why
+            log.warning("health: the store does not answer: %s", exc)
+            articles, passages, message = 0, 0, f"the {store} store does not answer ({type(exc).__name__})"
+        else:
+            message = "ready" if passages > 0 else "the index is empty: ingest articles first"
         ready = passages > 0
         return {"status": "ok", "ready": ready, "articles": articles, "passages": passages,
-                "model": self.embedder.model_name,
-                "store": "http" if self.settings.chroma_host else "persistent",
-                "message": "ready" if ready else "the index is empty: ingest articles first"}
+                "model": self.embedder.model_name, "answerer": self.answerer.name,
+                "store": store, "message": message}
 
 
 def filters_from_dict(data: Any) -> Filters | None:

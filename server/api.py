@@ -8,7 +8,7 @@ from typing import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from rag.errors import BadRequest, IndexNotReady, RagError
+from rag.errors import BadRequest, IndexNotReady, RagError, StoreUnavailable, store_unreachable
 from rag.service import filters_from_dict, history_from_list
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,13 @@ def server_sent_events(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
             yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
     except RagError as exc:
         yield f"event: error\ndata: {json.dumps(exc.to_dict())}\n\n"
-    except Exception:
-        log.exception("unexpected error while streaming an answer")
-        error = RagError("internal error; the server log has the details")
+    except Exception as exc:
+        if store_unreachable(exc):
+            log.error("the Chroma server does not answer: %s", exc)
+            error = StoreUnavailable("the vector store does not answer; try again shortly")
+        else:
+            log.exception("unexpected error while streaming an answer")
+            error = RagError("internal error; the server log has the details")
         yield f"event: error\ndata: {json.dumps(error.to_dict())}\n\n"
 
 

@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from rag.config import Settings, load_settings
-from rag.errors import RagError
+from rag.errors import RagError, StoreUnavailable, store_unreachable
 from server import security
 from server.api import api
 from server.web import web
@@ -59,6 +59,9 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if store_unreachable(exc):
+            log.error("the Chroma server does not answer: %s", exc)
+            return error_response(StoreUnavailable("the vector store does not answer; try again shortly"))
         log.exception("unexpected error")
         return error_response(RagError("internal error; the server log has the details"))
 

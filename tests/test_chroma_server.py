@@ -151,3 +151,34 @@ def test_gunicorn_workers_share_the_store_and_see_a_later_ingestion(chroma_serve
             assert "grain-harvest" in _cited(answer) and "14.6 million tonnes" in answer["answer"]
     finally:
         _stop(server)
+
+
+def test_a_chroma_server_that_goes_away_makes_the_service_unready_not_broken(tmp_path):
+    """Readiness tells a load balancer the truth; questions get a 503 in the JSON error shape, not a 500."""
+    from rag.service import build_service
+    from server import create_app
+    from tests.conftest import clear_chroma_cache, make_settings
+
+    path, port = tmp_path / "store", _free_port()
+    process = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--port", str(port), "--host", "127.0.0.1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, timeout=60)
+        service = build_service(make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=port))
+        service.ingest([ARTICLES / "rail-strike.txt"], progress=False)
+        client = create_app(service=service).test_client()
+        assert client.get("/api/ready").status_code == 200
+        _stop(process)
+
+        health = client.get("/api/health")
+        assert health.status_code == 200 and health.get_json()["ready"] is False
+        assert "does not answer" in health.get_json()["message"]
+        assert client.get("/api/ready").status_code == 503
+        for response in (client.post("/api/ask", json={"question": "How many rail workers walked off the job?"}),
+                         client.get("/api/articles/rail-strike")):
+            assert response.status_code == 503, response.get_json()
+            assert response.get_json()["error"]["code"] == "store_unavailable"
+    finally:
+        _stop(process)
+        clear_chroma_cache()

@@ -85,6 +85,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str | None = None
     notice: str | None = None
+    check: dict | None = None  # generated answers: what the citation checker kept and removed (rag/check.py)
 
     def to_dict(self) -> dict:
         return {
@@ -97,6 +98,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "check": self.check,
         }
 
 

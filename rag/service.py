@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from rag.answer import ExtractiveAnswerer
 from rag.config import Settings, offline_environment
@@ -24,12 +24,14 @@ log = logging.getLogger(__name__)
 
 class RagService:
     def __init__(self, settings: Settings, store: Store, embedder: Embedder,
-                 retriever: HybridRetriever, answerer: ExtractiveAnswerer):
+                 retriever: HybridRetriever, answerer: ExtractiveAnswerer,
+                 rewriter: Callable[[str, Sequence[Turn]], str] = standalone_question):
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.retriever = retriever
-        self.answerer = answerer
+        self.answerer = answerer  # ExtractiveAnswerer, or rag.llm.GenerativeAnswerer (has .stream)
+        self.rewriter = rewriter  # follow-up -> standalone question
 
     # --- questions -----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
@@ -48,11 +50,15 @@ class RagService:
 
     def _stream(self, question: str, query: str, retrieval: Retrieval, started: float) -> Iterator[tuple[str, dict]]:
         yield "passages", {"passages": [p.to_dict() for p in retrieval.passages]}
-        answer = self._answer(question, query, retrieval, started)
-        for piece in re.findall(r"\S.*?(?:\]\s|$)", answer.answer):
-            yield "token", {"text": piece}
+        if hasattr(self.answerer, "stream"):  # the model's own tokens as they arrive
+            answer = yield from self._generate(question, query, retrieval, started)
+        else:
+            answer = self._answer(question, query, retrieval, started)
+            for piece in re.findall(r"\S.*?(?:\]\s|$)", answer.answer):
+                yield "token", {"text": piece}
         data = answer.to_dict()
-        yield "answer", {k: data[k] for k in ("answer", "answered", "answerer", "notice", "standalone_question")}
+        yield "answer", {k: data[k] for k in ("answer", "answered", "answerer", "notice", "standalone_question",
+                                              "check")}
         yield "citations", {"citations": data["citations"]}
         yield "done", {"timings_ms": data["timings_ms"]}
 
@@ -62,16 +68,32 @@ class RagService:
         top_k = self.check_top_k(top_k)
         if self.store.passages.count() == 0:
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
-        query = standalone_question(question, history)
+        query = self.rewriter(question, history) if history else question
         return question, query, self.retriever.retrieve(query, top_k, filters)
 
     def _answer(self, question: str, query: str, retrieval: Retrieval, started: float) -> Answer:
         retrieved = time.perf_counter()
         answer = self.answerer.answer(query, retrieval.passages)
+        return self._finish(answer, question, query, retrieval, started, retrieved)
+
+    def _generate(self, question: str, query: str, retrieval: Retrieval,
+                  started: float) -> Iterator[tuple[str, dict]]:
+        """Token events while the LLM writes; returns the checked Answer."""
+        retrieved = time.perf_counter()
+        answer = None
+        for item in self.answerer.stream(query, retrieval.passages):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield "token", {"text": item}
+        return self._finish(answer, question, query, retrieval, started, retrieved)
+
+    def _finish(self, answer: Answer, question: str, query: str, retrieval: Retrieval, started: float,
+                retrieved: float) -> Answer:
         finished = time.perf_counter()
         answer.question = question
         answer.standalone_question = query
-        answer.timings_ms = {**retrieval.timings_ms, "retrieve": (retrieved - started) * 1000,
+        answer.timings_ms = {**retrieval.timings_ms, **answer.timings_ms, "retrieve": (retrieved - started) * 1000,
                              "answer": (finished - retrieved) * 1000, "total": (finished - started) * 1000}
         return answer
 
@@ -206,6 +228,17 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> RagSe
     store = Store(build_client(settings), settings.collection)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
-    answerer = ExtractiveAnswerer(embedder, max_sentences=settings.answer_max_sentences,
-                                  min_score=settings.min_answer_score)
-    return RagService(settings, store, embedder, retriever, answerer)
+    answerer = build_answerer(settings, embedder)
+    return RagService(settings, store, embedder, retriever, answerer,
+                      rewriter=getattr(answerer, "rewrite", standalone_question))
+
+
+def build_answerer(settings: Settings, embedder: Embedder):
+    """The extractive answerer, or — with llm_provider set — the generative one that falls back to it."""
+    extractive = ExtractiveAnswerer(embedder, max_sentences=settings.answer_max_sentences,
+                                    min_score=settings.min_answer_score)
+    if not settings.llm_provider:
+        return extractive
+    from rag.llm import GenerativeAnswerer, build_llm
+
+    return GenerativeAnswerer(build_llm(settings), embedder, extractive, settings)

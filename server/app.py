@@ -12,6 +12,7 @@ from rag.config import Settings, load_settings
 from rag.errors import RagError, StoreUnavailable, store_unreachable
 from server import security
 from server.api import api
+from server.openai_api import openai_api
 from server.web import web
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     app.extensions["web_dir"] = WEB_DIR
     security.install(app, settings)
     app.register_blueprint(api)
+    app.register_blueprint(openai_api)
     app.register_blueprint(web)
     _register_errors(app)
     app.after_request(_security_headers)
@@ -64,6 +66,7 @@ def _register_errors(app: Flask) -> None:
             return error_response(StoreUnavailable("the vector store does not answer; try again shortly"))
         log.exception("unexpected error")
         return error_response(RagError("internal error; the server log has the details"))
+
 
 
 def _http_code(exc: HTTPException) -> str:

@@ -109,6 +109,8 @@ def openapi(settings: Settings) -> dict:
                 "citations": {"type": "array", "items": _ref("Citation")},
                 "passages": {"type": "array", "items": _ref("Passage")},
                 "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+                "check": _nullable("object", description="Generated answers: the model's text, the sentences "
+                                   "removed and why, dropped markers, whether it fell back (null: extractive)."),
             },
         },
         "Health": {
@@ -116,6 +118,7 @@ def openapi(settings: Settings) -> dict:
             "properties": {"status": {"type": "string"}, "ready": {"type": "boolean"},
                            "articles": {"type": "integer"}, "passages": {"type": "integer"},
                            "model": {"type": "string"}, "store": {"type": "string"},
+                           "answerer": {"type": "string"},
                            "message": {"type": "string"}},
         },
         "Article": {
@@ -123,6 +126,32 @@ def openapi(settings: Settings) -> dict:
             "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                            "date": _nullable("string", format="date"), "source": _nullable("string"),
                            "url": _nullable("string"), "body": {"type": "string"}},
+        },
+        "ChatRequest": {
+            "type": "object", "required": ["messages"],
+            "properties": {
+                "model": {"type": "string"}, "stream": {"type": "boolean"},
+                "messages": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["role", "content"],
+                    "properties": {"role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+                                   "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {
+                                       "type": "object", "required": ["type", "text"],
+                                       "properties": {"type": {"type": "string", "enum": ["text"]},
+                                                      "text": {"type": "string"}}}}]}}}},
+            },
+            "description": "OpenAI chat request; the last message (role user) is the question. Other OpenAI "
+                           "fields (max_tokens, temperature, ...) are accepted and ignored.",
+        },
+        "ChatCompletion": {
+            "type": "object", "required": ["id", "object", "created", "model", "choices", "usage", "sources"],
+            "properties": {
+                "id": {"type": "string"}, "object": {"type": "string", "enum": ["chat.completion"]},
+                "created": {"type": "integer"}, "model": {"type": "string"},
+                "choices": {"type": "array", "items": {"type": "object"}},
+                "usage": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "sources": {"type": "array", "items": _ref("Citation")},
+                "answerer": {"type": "string"}, "notice": _nullable("string"), "answered": {"type": "boolean"},
+            },
         },
         "Sources": {
             "type": "object", "required": ["sources", "dates"],
@@ -175,6 +204,25 @@ def openapi(settings: Settings) -> dict:
             "/api/sources": {"get": {
                 "summary": "The corpus's sources (with article counts) and its date range, for filters.",
                 "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("401", "429", "500", "503")},
+            }},
+            "/v1/chat/completions": {"post": {
+                "summary": "OpenAI-compatible chat completion over the corpus, with the citations in `sources`.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ChatRequest")}}},
+                "responses": {"200": {"description": "A chat.completion, or chat.completion.chunk events ending "
+                                                     "with `data: [DONE]` when streaming.",
+                                      "content": {"application/json": {"schema": _ref("ChatCompletion")},
+                                                  "text/event-stream": {"schema": {
+                                                      "type": "object", "required": ["data"],
+                                                      "properties": {"event": {"type": "string"},
+                                                                     "data": {"type": "string"}}}}}},
+                              **_errors("400", "401", "413", "429", "500", "502", "503", "504")},
+            }},
+            "/v1/models": {"get": {
+                "summary": "The one model this server offers: newsrag.",
+                "responses": {"200": _json({"type": "object", "required": ["object", "data"],
+                                            "properties": {"object": {"type": "string"},
+                                                           "data": {"type": "array", "items": {"type": "object"}}}},
+                                           "The model list."), **_errors("401", "429", "500")},
             }},
             "/api/articles/{article_id}": {"get": {
                 "summary": "One whole article by id.",

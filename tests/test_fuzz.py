@@ -32,6 +32,10 @@ def test_api_conforms_to_its_description(described_api, mode):
         if _dates_reversed(case.body):  # valid by the description, which cannot compare two fields
             assert response.status_code == 400 and "after" in response.json()["error"]["message"]
             return
+        # nor can it say that the last message must be a question
+        if mode == "positive" and case.path == "/v1/chat/completions" and _no_question(case.body):
+            assert response.status_code == 400, response.text
+            return
         if response.status_code == 413:  # too large: a rejection the negative-data check does not list
             assert response.json()["error"]["code"] == "payload_too_large"
             return
@@ -48,6 +52,19 @@ def _dates_reversed(body) -> bool:
     if not all(isinstance(d, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates):
         return False
     return dates[0] > dates[1]
+
+
+def _no_question(body) -> bool:
+    """A chat whose last user/assistant message is not a user's question with some text."""
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        return False
+    turns = [m for m in body["messages"] if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+    if not turns or turns[-1]["role"] != "user":
+        return True
+    content = turns[-1].get("content")
+    text = content if isinstance(content, str) else " ".join(
+        p.get("text", "") for p in content if isinstance(p, dict)) if isinstance(content, list) else "x"
+    return not " ".join(str(text).split())
 
 
 def test_the_description_covers_every_api_route(corpus_service):

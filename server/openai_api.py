@@ -1,0 +1,140 @@
+"""OpenAI-compatible chat API, so existing chat clients can talk to the corpus.
+
+POST /v1/chat/completions takes the OpenAI request shape: the last message (role user) is the question, the
+earlier user/assistant messages are the history, system messages are ignored (the service has its own
+prompt). The reply is a `chat.completion` object plus `sources` (the citations), `answerer` and `notice`.
+With "stream": true it sends `chat.completion.chunk` events ending with `data: [DONE]`; the chunks carry
+the checked answer (a chat client cannot take back text it has shown, so the unchecked tokens of an LLM
+are not forwarded here; POST /api/ask streams those). GET /v1/models lists the one model, "newsrag".
+Sampling fields (max_tokens, temperature, ...) are accepted and ignored: the server's settings decide.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any, Iterator
+
+from flask import Blueprint, Response, current_app, jsonify, stream_with_context
+
+from rag.errors import BadRequest, PayloadTooLarge, RagError, StoreUnavailable, store_unreachable
+from rag.models import Turn
+from server.api import json_object
+
+log = logging.getLogger(__name__)
+openai_api = Blueprint("openai_api", __name__, url_prefix="/v1")
+
+MODEL_ID = "newsrag"
+ROLES = ("system", "user", "assistant", "developer")  # a tuple: `in` must not hash a client-sent value
+
+
+def _service():
+    return current_app.extensions["rag_service"]
+
+
+@openai_api.get("/models")
+def models():
+    return jsonify({"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
+                                                 "owned_by": "newsrag"}]})
+
+
+@openai_api.post("/chat/completions")
+def chat_completions():
+    data = json_object()
+    service = _service()
+    question, history = question_from_messages(data.get("messages"), service.settings.max_question_chars * 4)
+    model = data.get("model", MODEL_ID)
+    stream = data.get("stream", False)
+    if not isinstance(model, str) or not isinstance(stream, bool):
+        raise BadRequest("'model' must be a string and 'stream' true or false")
+    if stream:
+        events = service.ask_stream(question, history=history)  # bad input raises here, as JSON
+        return Response(stream_with_context(completion_chunks(events, model)), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return jsonify(completion_from_answer(service.ask(question, history=history).to_dict(), model))
+
+
+def question_from_messages(messages: Any, max_chars: int) -> tuple[Any, list[Turn]]:
+    """(last user message, earlier user/assistant turns); BadRequest/PayloadTooLarge on anything else."""
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("'messages' must be a non-empty list of {role, content} objects")
+    turns = []
+    for number, message in enumerate(messages, start=1):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise BadRequest(f"message {number} must be an object with role system, user or assistant")
+        content = _text_content(message.get("content"), number)
+        if len(content) > max_chars:
+            raise PayloadTooLarge(f"message {number} is over {max_chars} characters")
+        if message["role"] in ("user", "assistant"):
+            turns.append(Turn(message["role"], content))
+    if not turns or turns[-1].role != "user":
+        raise BadRequest("the last message must come from the user: it is the question")
+    return turns[-1].content, turns[:-1]
+
+
+def _text_content(content: Any, number: int) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text"
+                                         and isinstance(p.get("text"), str) for p in content):
+        return "\n".join(p["text"] for p in content)
+    raise BadRequest(f"message {number}: 'content' must be a string or a list of text parts")
+
+
+def completion_from_answer(answer: dict, model: str) -> dict:
+    return {"id": _completion_id(), "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["answer"]},
+                         "finish_reason": "stop"}],
+            "usage": _usage(answer["standalone_question"], answer["answer"]),
+            **_extras(answer)}
+
+
+def _extras(answer: dict) -> dict:
+    return {"sources": answer["citations"], "answerer": answer["answerer"], "notice": answer["notice"],
+            "answered": answer["answered"]}
+
+
+def _usage(question: str, text: str) -> dict:
+    """Word counts (the service does not see the LLM's tokenizer); clients only display them."""
+    prompt, completion = len(question.split()), len(text.split())
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion_chunks(events: Iterator[tuple[str, dict]], model: str) -> Iterator[str]:
+    """`chat.completion.chunk` frames of the checked answer, then `data: [DONE]`; a failure becomes a
+    frame with the project's error object before [DONE]."""
+    ident, created = _completion_id(), int(time.time())
+
+    def frame(delta: dict, finish: str | None = None, **extra) -> str:
+        chunk = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+    yield frame({"role": "assistant", "content": ""})
+    try:
+        answer: dict = {}
+        for name, data in events:
+            if name in ("answer", "citations", "done"):
+                answer.update(data)
+        for piece in re.findall(r"\S+\s*", answer["answer"]):
+            yield frame({"content": piece})
+        yield frame({}, "stop", **_extras(answer))
+    except RagError as exc:
+        yield f"data: {json.dumps(exc.to_dict())}\n\n"
+    except Exception as exc:
+        if store_unreachable(exc):
+            log.error("the Chroma server does not answer: %s", exc)
+            error = StoreUnavailable("the vector store does not answer; try again shortly")
+        else:
+            log.exception("unexpected error while streaming a chat completion")
+            error = RagError("internal error; the server log has the details")
+        yield f"data: {json.dumps(error.to_dict())}\n\n"
+    yield "data: [DONE]\n\n"

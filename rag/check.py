@@ -6,8 +6,9 @@ Every sentence of a generated answer is checked before the answer is returned:
   similarity (the sentence against the passage's best-matching sentence) and the share of the sentence's
   content words that the passage holds; a number the passage (and the question) does not hold makes the
   sentence unsupported whatever the score;
-- a sentence without any marker is removed, unless it only says that the passages do not hold the answer
-  (a refusal: the answer then has answered=False and no citations).
+- a sentence without any marker is kept only when one passage supports it clearly (ATTRIBUTE_MIN), and
+  then cites that passage; or when it only says that the passages do not hold the answer (a refusal: the
+  answer then has answered=False and no citations).
 Citations are renumbered in order of use; their highlights are the passage sentences that support the
 kept answer sentences. When no sentence survives (and the model did not refuse), the caller falls back
 to the extractive answer.
@@ -35,6 +36,9 @@ from rag.models import Citation, Passage
 # A near-copy with one changed number scores high, which is why numbers are checked apart.
 DENSE_WEIGHT = 0.5
 SUPPORT_MIN = 0.6
+# A sentence the model wrote without any marker is attributed to the passage that supports it best only at
+# this stricter level (the model did not say where it came from, so the bar is higher).
+ATTRIBUTE_MIN = 0.7
 # Passage sentences whose similarity to a kept answer sentence is within this of the best one are
 # highlighted with it (an answer sentence often merges two neighbouring passage sentences).
 HIGHLIGHT_MARGIN = 0.05
@@ -61,6 +65,7 @@ class Judged:
     supported_by: list[int] = field(default_factory=list)  # 0-based passage indexes
     highlights: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     reason: str = ""  # why it was removed; empty when kept
+    attributed: bool = False  # written without a marker; the checker found the passage that supports it
 
     @property
     def kept(self) -> bool:
@@ -85,6 +90,7 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         return {"kept": sum(s.kept and not s.refusal for s in self.sentences),
+                "attributed": sum(s.kept and s.attributed for s in self.sentences),
                 "removed": [{"sentence": s.text, "reason": s.reason} for s in self.removed],
                 "dropped_markers": sorted({n for s in self.sentences for n in s.dropped_markers})}
 
@@ -124,8 +130,13 @@ class CitationChecker:
         sentence = Judged(text, valid, dropped_markers=[n for n in markers if n not in valid])
         if not valid:
             sentence.refusal = is_refusal(text)
-            if not sentence.refusal:
-                sentence.reason = "cites no retrieved passage" if markers else "cites no passage"
+            if sentence.refusal:
+                return sentence
+            if not markers and self.attribute(sentence, question, passages):
+                return sentence
+            sentence.reason = "cites no retrieved passage" if markers else "cites no passage"
+            if not markers:
+                sentence.reason += f" and none supports it well enough (best {sentence.support:.2f} < {ATTRIBUTE_MIN})"
             return sentence
         for n in valid:
             score, spans = self.support(text, question, passages[n - 1])
@@ -137,6 +148,19 @@ class CitationChecker:
             cited = ", ".join(f"[{n}]" for n in valid)
             sentence.reason = f"not supported by {cited} (support {sentence.support:.2f} < {self.support_min})"
         return sentence
+
+    def attribute(self, sentence: Judged, question: str, passages: list[Passage]) -> bool:
+        """A sentence the model left uncited is kept, with a marker, when one passage supports it clearly
+        (ATTRIBUTE_MIN, stricter than for a cited one): small models often state a fact without [n]."""
+        if len(self.matcher.terms(sentence.text) - self.matcher.terms(question)) < 2:
+            return False  # it adds at most one word to the question ("The mayor is the town's mayor.")
+        scored = [(*self.support(sentence.text, question, p), i) for i, p in enumerate(passages)]
+        score, spans, index = max(scored, key=lambda item: item[0])
+        sentence.support = score
+        if score < ATTRIBUTE_MIN:
+            return False
+        sentence.supported_by, sentence.highlights, sentence.attributed = [index], {index: spans}, True
+        return True
 
     def support(self, sentence: str, question: str, passage: Passage) -> tuple[float, list[tuple[int, int]]]:
         """(support score, spans of the passage sentences that match best); 0 when the sentence holds a

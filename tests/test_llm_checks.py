@@ -101,10 +101,25 @@ def test_true_sentence_citing_the_wrong_passage_is_removed(corpus_service, check
 def test_sentence_without_a_marker_is_removed_but_a_refusal_stands(corpus_service, checker):
     passages = retrieved(corpus_service, "What is the capital of France?")
     result = checker.check("What is the capital of France?", "The capital of France is Paris.", passages)
-    assert result.empty and result.removed[0].reason == "cites no passage"
+    assert result.empty and result.removed[0].reason.startswith("cites no passage and none supports it")
     result = checker.check("What is the capital of France?", "The passages do not say.", passages)
     assert not result.empty and not result.answered and result.citations == []
     assert result.text == "The passages do not say."
+
+
+def test_an_uncited_sentence_a_passage_clearly_supports_gets_its_marker(corpus_service, checker):
+    question = "How much grain did Valdoria harvest?"
+    passages = retrieved(corpus_service, question)
+    n = number_of(passages, "14.6 million")
+    result = checker.check(question, "Valdoria harvested a record 14.6 million tonnes of grain. "
+                                     "The harvest was 16.4 million tonnes.", passages)
+    assert result.text == "Valdoria harvested a record 14.6 million tonnes of grain. [1]"
+    assert result.citations[0].passage == passages[n - 1]
+    assert result.to_dict()["attributed"] == 1
+    assert [s.text for s in result.removed] == ["The harvest was 16.4 million tonnes."]
+    tautology = checker.check("Who is the mayor of Merrowick?", "The mayor of Merrowick is the town's mayor.",
+                              retrieved(corpus_service, "Who is the mayor of Merrowick?"))
+    assert tautology.empty  # SmolLM2 wrote this; it adds nothing to the question
 
 
 @pytest.mark.parametrize("question, claim, source", [

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
+from rag.followup import entities
 from rag.models import Answer, Citation, Passage
 
 NOT_FOUND = "The corpus does not hold an answer to this question."
@@ -136,16 +138,38 @@ def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], match
     return 0.0
 
 
+def question_names(question: str) -> list[str]:
+    """The names a question uses, as their capitalized words: not its first word ("Roughly how many…"), not
+    months or weekdays, not the lowercase half of "CBS-affiliated", not two-letter abbreviations (TV, U.S.)
+    that articles often spell out."""
+    first = question.split(maxsplit=1)[0] if question.split() else ""
+    names = []
+    for name in entities(question):
+        words = name.split()
+        if question.startswith(name) or words[0] == first:
+            words = words[1:]
+        kept = [w for w in re.split(r"[\s-]+", " ".join(words))
+                if w[:1].isupper() and w.lower().rstrip("'’s") not in _MONTHS
+                and not (w.replace(".", "").isupper() and len(w.replace(".", "")) <= 2)]
+        if kept:
+            names.append(" ".join(kept))
+    return names
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, max_sentences: int = 3, min_score: float = 0.45,
                  dense_weight: float = 0.7, margin: float = 0.12, close_meaning: float = 0.5,
-                 embed_all: bool = False):
+                 embed_all: bool = False, article_text: Callable[[str], str | None] | None = None):
         """embed_all: embed every sentence of the passages, not only those sharing a word with the question
-        (a sentence without one can never lead an answer; bench/answer_stage.py measures both)."""
+        (a sentence without one can never lead an answer; bench/answer_stage.py measures both).
+        article_text: article id -> its title and body; with it, an answer only quotes articles that name
+        everything the question names (see named_in)."""
         self.embedder = embedder
         self.embed_all = embed_all
+        self.article_text = article_text
+        self._terms_cache: dict[tuple[str, str], frozenset[str]] = {}  # (article id, content hash) -> terms
         self.max_sentences = max_sentences
         self.min_score = min_score
         self.dense_weight = dense_weight
@@ -157,6 +181,9 @@ class ExtractiveAnswerer:
         if not passages:
             return Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
         sentences = self.scored_sentences(question, passages)
+        if self.article_text is not None:
+            naming = self.articles_naming(question, passages)
+            sentences = [s for s in sentences if passages[s.passage_index].article_id in naming]
         chosen = self.select(sentences)
         if not chosen:
             return Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
@@ -164,6 +191,27 @@ class ExtractiveAnswerer:
         text, citations = compose(chosen, passages)
         return Answer(question=question, answer=text, answered=True, answerer=self.name,
                       citations=citations, passages=passages)
+
+    def articles_naming(self, question: str, passages: list[Passage]) -> set[str]:
+        """Ids of the retrieved articles that hold every word of every name in the question ("Bank of
+        Portugal", "Nigeria"): on a large corpus some sentence about a neighbouring story (the Bank of
+        Italy, Ghana and Iran) always scores well, and only the names tell that it answers another question."""
+        names = [terms for terms in map(self.matcher.terms, question_names(question)) if terms]
+        ids = {p.article_id for p in passages}
+        if not names:
+            return ids
+        versions = {p.article_id: p.passage_id.rsplit("::", 1)[-1] for p in passages}  # content hash
+        return {article_id for article_id in ids
+                if all(name <= self._article_terms(article_id, versions[article_id]) for name in names)}
+
+    def _article_terms(self, article_id: str, version: str) -> frozenset[str]:
+        key = (article_id, version)
+        if key not in self._terms_cache:
+            text = self.article_text(article_id)
+            self._terms_cache[key] = frozenset(self.matcher.terms(text) if text is not None else ())
+            while len(self._terms_cache) > 4096:
+                self._terms_cache.pop(next(iter(self._terms_cache)))
+        return self._terms_cache[key]
 
     def scored_sentences(self, question: str, passages: list[Passage]) -> list[Sentence]:
         sentences = [Sentence(i, s, e, " ".join(p.text[s:e].split()))

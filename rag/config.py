@@ -42,6 +42,7 @@ class Settings:
     keyword_index_cache: bool = _setting(True, "Keep the keyword (BM25) index on disk under data_dir/keyword and load it on start while the store is unchanged.")
     answer_max_sentences: int = _setting(3, "Most sentences in an extractive answer.")
     min_answer_score: float = _setting(0.45, "Least relevance a sentence needs to be used; below it the answer says the corpus does not hold it.")
+    require_question_names: bool = _setting(True, "Answer only from articles that hold every name the question uses (people, places, companies); otherwise say the corpus does not hold it.")
     max_question_chars: int = _setting(2000, "Longest question accepted (longer gets 413).")
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")

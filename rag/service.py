@@ -228,15 +228,16 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> RagSe
     store = Store(build_client(settings), settings.collection)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
-    answerer = build_answerer(settings, embedder)
+    answerer = build_answerer(settings, embedder, store.article_text if settings.require_question_names else None)
     return RagService(settings, store, embedder, retriever, answerer,
                       rewriter=getattr(answerer, "rewrite", standalone_question))
 
 
-def build_answerer(settings: Settings, embedder: Embedder):
-    """The extractive answerer, or — with llm_provider set — the generative one that falls back to it."""
+def build_answerer(settings: Settings, embedder: Embedder, article_text=None):
+    """The extractive answerer, or — with llm_provider set — the generative one that falls back to it.
+    article_text (article id -> title and body): answers quote only articles naming what the question names."""
     extractive = ExtractiveAnswerer(embedder, max_sentences=settings.answer_max_sentences,
-                                    min_score=settings.min_answer_score)
+                                    min_score=settings.min_answer_score, article_text=article_text)
     if not settings.llm_provider:
         return extractive
     from rag.llm import GenerativeAnswerer, build_llm

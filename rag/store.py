@@ -121,6 +121,11 @@ class Store:
                        url=meta.get("url") or None, origin=meta.get("origin", ""),
                        content_hash=meta.get("content_hash", ""))
 
+    def article_text(self, article_id: str) -> str | None:
+        """Title and body of a stored article (None when there is none)."""
+        article = self.get_article(article_id)
+        return None if article is None else f"{article.title}\n{article.body}"
+
     def article_metadata(self) -> list[dict]:
         rows = []
         for ids, metas, _ in self._pages(self.articles, ["metadatas"]):

@@ -105,3 +105,38 @@ def test_an_empty_index_is_not_ready(service):
     assert service.health()["ready"] is False
     with pytest.raises(IndexNotReady):
         service.ask("Anything?")
+
+
+@pytest.mark.parametrize("question, names", [
+    ("Who was appointed governor of the Bank of Portugal?", ["Bank Portugal"]),
+    ("Roughly how many railway employees joined the Kaldor walkout?", ["Kaldor"]),
+    ("When is the next round of Ostmere-Serevia talks scheduled?", ["Ostmere Serevia"]),
+    ("What price did Conoco set for West Texas Intermediate after its March increase?",
+     ["Conoco", "West Texas Intermediate"]),
+    ("How much did U.S. wheat exports to the Soviet Union rise in 1987?", ["Soviet Union"]),
+    ("In which city is the CBS-affiliated TV station?", ["CBS"]),
+    ("How many people were evacuated?", []),
+])
+def test_the_names_a_question_uses(question, names):
+    from rag.answer import question_names
+
+    assert question_names(question) == names
+
+
+@pytest.mark.parametrize("question", [
+    "Who did Ilse Varga meet in Lisbon?",            # the story is retrieved, the place is not in it
+    "How many rail workers went on strike in Valdoria?",
+    "What did the Merrowick mayor Anton Pell say about the bridge?",
+])
+def test_a_question_naming_what_no_article_holds_is_declined(corpus_service, question):
+    answer = corpus_service.ask(question)
+    assert not answer.answered and answer.answer == NOT_FOUND and answer.citations == []
+
+
+def test_the_name_check_can_be_turned_off(corpus_service):
+    from rag.service import RagService, build_answerer
+
+    s = corpus_service
+    settings = s.settings.replace(require_question_names=False)
+    lenient = RagService(settings, s.store, s.embedder, s.retriever, build_answerer(settings, s.embedder))
+    assert lenient.ask("How many rail workers went on strike in Valdoria?").answered

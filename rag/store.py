@@ -158,17 +158,25 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------------
     def write_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
-        """Replace these articles' passages, then write their records (a record marks an article complete)."""
+        """Write these articles' new passages, then their records (a record marks an article complete), and
+        only then remove their old passages: a run killed at any point loses no stored version (the new
+        passage ids carry the new content hash, so old and new never collide); the next run tidies up."""
         if not batch:
             return
-        self.passages.delete(where={"article_id": {"$in": [article.id for article, _, _ in batch]}})
+        article_ids = [article.id for article, _, _ in batch]
         nodes = [node for article, chunks, vectors in batch for node in _nodes(article, chunks, vectors)]
+        new_ids = {node.node_id for node in nodes}
+        existing = set(self.passages.get(where={"article_id": {"$in": article_ids}}, include=[])["ids"])
+        if existing & new_ids:  # the same version again (a run killed before its record): rewrite it whole
+            self.passages.delete(ids=sorted(existing & new_ids))
         if nodes:
             self.vector_store.add(nodes)
-        self.articles.upsert(ids=[article.id for article, _, _ in batch],
+        self.articles.upsert(ids=article_ids,
                              documents=[article.body for article, _, _ in batch],
                              embeddings=[_mean_vector(vectors) for _, _, vectors in batch],
                              metadatas=[_article_metadata(article, len(chunks)) for article, chunks, _ in batch])
+        if existing - new_ids:
+            self.passages.delete(ids=sorted(existing - new_ids))
 
     def delete_passages(self, article_id: str) -> None:
         self.passages.delete(where={"article_id": article_id})

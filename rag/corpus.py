@@ -6,6 +6,7 @@ A file that cannot be read is reported by name with the reason; the others still
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hashlib
 import json
 import re
@@ -33,18 +34,34 @@ class LoadResult:
     unclean: set[str] = field(default_factory=set)  # files with any record or part that was skipped
 
 
+JSON_FILE_ARTICLES = 100  # a .json file (parsed whole) may be this many times max_article_bytes
+
+
 class SkipFile(Exception):
     """A file or record that cannot be used; the message says why."""
 
 
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[- ]([A-Za-z]{3})[A-Za-z]*[- ,]+(\d{4})\b")
+_MONTH_NUMBERS = {m: n for n, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+
+
 def parse_date(value: object) -> str | None:
-    """ISO date (YYYY-MM-DD) from a date or datetime string; None when empty."""
+    """ISO date (YYYY-MM-DD) from the date part of an ISO date or datetime, a "31-MAR-1987 …" or "31 March
+    1987" form, or an RFC 2822 date ("Tue, 31 Mar 1987 12:19:00 GMT"); None when empty."""
     if value in (None, ""):
         return None
     text = str(value).strip()
     try:
         return dt.date.fromisoformat(text[:10]).isoformat()
     except ValueError:
+        pass
+    match = _DAY_MONTH_YEAR.match(text)
+    try:
+        if match and match.group(2).lower() in _MONTH_NUMBERS:
+            day, month, year = int(match.group(1)), _MONTH_NUMBERS[match.group(2).lower()], int(match.group(3))
+            return dt.date(year, month, day).isoformat()
+        return email.utils.parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
         raise SkipFile(f"unreadable date {text!r} (expected YYYY-MM-DD)") from None
 
 
@@ -142,34 +159,52 @@ def _title_line(lines: list[str], markdown: bool, after_header: bool) -> tuple[s
     return None, lines
 
 
-def articles_from_json_file(path: Path, text: str, stem: str, origin: str) -> Iterator[Article | SkipFile]:
-    """Articles of a .json (object or list) or .jsonl file; a bad record yields a SkipFile."""
-    if path.suffix.lower() == ".jsonl":
-        records = _jsonl_records(text)
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SkipFile(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        items = data if isinstance(data, list) else [data]
-        records = ((n, item) for n, item in enumerate(items, start=1))
+def articles_from_json_file(text: str, stem: str, origin: str) -> Iterator[Article | SkipFile]:
+    """Articles of a .json file (one object or a list of them); a bad record yields a SkipFile."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SkipFile(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    items = data if isinstance(data, list) else [data]
+    records = ((n, item) for n, item in enumerate(items, start=1))
     for number, record in records:
         try:
-            if isinstance(record, SkipFile):
-                raise record
             yield _article_from_record(record, f"{stem}#{number}", origin)
         except SkipFile as exc:
             yield SkipFile(f"record {number}: {exc}")
 
 
-def _jsonl_records(text: str) -> Iterator[tuple[int, object]]:
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, SkipFile(f"not valid JSON ({exc.msg})")
+def articles_from_json_lines(path: Path, stem: str, max_bytes: int) -> Iterator[Article | SkipFile]:
+    """The articles of a .jsonl file, read a line at a time (a collection may be far larger than memory
+    should hold at once); a line over max_bytes, not UTF-8 or not JSON is a skipped record."""
+    if path.stat().st_size == 0:
+        raise SkipFile("empty file")
+    with path.open("rb") as handle:
+        if b"\x00" in handle.read(8192):
+            raise SkipFile("binary file (contains NUL bytes), not text")
+        handle.seek(0)
+        any_text = False
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            any_text = True
+            if len(raw) > max_bytes:
+                yield SkipFile(f"record {number}: {len(raw)} bytes, over the {max_bytes}-byte limit (max_article_bytes)")
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+            except UnicodeDecodeError as exc:
+                yield SkipFile(f"record {number}: not valid UTF-8 text (byte {exc.start})")
+                continue
+            except json.JSONDecodeError as exc:
+                yield SkipFile(f"record {number}: not valid JSON ({exc.msg})")
+                continue
+            try:
+                yield _article_from_record(record, f"{stem}#{number}", str(path))
+            except SkipFile as exc:
+                yield SkipFile(f"record {number}: {exc}")
+        if not any_text:
+            raise SkipFile("file holds only white space")
 
 
 def _article_from_record(record: object, fallback_id: str, origin: str) -> Article:
@@ -216,13 +251,17 @@ def load_articles(root: str | Path, max_bytes: int = 2_000_000) -> LoadResult:
 
 
 def _articles_of_file(path: Path, relative: str, max_bytes: int) -> Iterator[Article | SkipFile]:
+    """max_bytes bounds one article: a .txt/.md file, a .jsonl line; a .json file may hold JSON_FILE_ARTICLES
+    times as much (it is parsed whole)."""
     stem = relative.rsplit(".", 1)[0]
+    suffix = path.suffix.lower()
     try:
-        text = read_text(path, max_bytes)
-        if path.suffix.lower() in TEXT_SUFFIXES:
-            yield article_from_text(text, stem, str(path), markdown=path.suffix.lower() == ".md")
+        if suffix in TEXT_SUFFIXES:
+            yield article_from_text(read_text(path, max_bytes), stem, str(path), markdown=suffix == ".md")
+        elif suffix == ".jsonl":
+            yield from articles_from_json_lines(path, stem, max_bytes)
         else:
-            yield from articles_from_json_file(path, text, stem, str(path))
+            yield from articles_from_json_file(read_text(path, max_bytes * JSON_FILE_ARTICLES), stem, str(path))
     except SkipFile as exc:
         yield exc
     except OSError as exc:

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from rag.corpus import load_articles
 from tests.conftest import ARTICLES
 
@@ -80,3 +82,38 @@ def test_content_hash_changes_with_content_only(tmp_path):
     assert load_articles(tmp_path).articles[0].content_hash == first
     (tmp_path / "a.txt").write_text("Body two.")
     assert load_articles(tmp_path).articles[0].content_hash != first
+
+
+@pytest.mark.parametrize("raw, iso", [
+    ("2025-03-14", "2025-03-14"), ("2025-03-14T09:30:00Z", "2025-03-14"),
+    ("31-MAR-1987 605:12:19.12", "1987-03-31"),  # as in Reuters-21578 record 15245
+    ("2-APR-1987 01:53:30.00", "1987-04-02"), ("31 March 1987", "1987-03-31"),
+    ("Tue, 31 Mar 1987 12:19:00 GMT", "1987-03-31"),
+])
+def test_dates_in_common_forms_are_read(raw, iso):
+    from rag.corpus import parse_date
+
+    assert parse_date(raw) == iso
+
+
+@pytest.mark.parametrize("raw", ["next Tuesday", "31-FOO-1987", "2025-13-40"])
+def test_an_unreadable_date_is_reported(raw):
+    from rag.corpus import SkipFile, parse_date
+
+    with pytest.raises(SkipFile, match="unreadable date"):
+        parse_date(raw)
+
+
+def test_a_jsonl_collection_is_limited_per_article_not_per_file(tmp_path):
+    body = "The council met on Monday and approved the budget for the new harbour. " * 20
+    lines = [json.dumps({"id": f"a{n}", "title": f"Article {n}", "body": body}) for n in range(40)]
+    lines.insert(5, json.dumps({"id": "huge", "title": "Huge", "body": body * 100}))
+    lines.insert(9, b"\xff\xfe not utf-8".decode("latin-1"))
+    (tmp_path / "many.jsonl").write_bytes("\n".join(lines).encode("utf-8").replace("ÿþ".encode(), b"\xff\xfe"))
+    limit = len(lines[0]) * 3  # the file is about 14 times this
+    result = load_articles(tmp_path, max_bytes=limit)
+    assert len(result.articles) == 40
+    reasons = dict(result.skipped)
+    assert list(reasons) == ["many.jsonl"] and len(result.skipped) == 2
+    assert any("record 6:" in r and "over the" in r for _, r in result.skipped)
+    assert any("record 10:" in r and "UTF-8" in r for _, r in result.skipped)

@@ -106,6 +106,8 @@ class HttpTarget:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 data = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError:  # an answer with an error status (a URLError too): the caller decides
+            raise
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise EvalError(f"cannot reach the server at {self.base_url}: {reason}") from None

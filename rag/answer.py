@@ -138,10 +138,14 @@ def _type_bonus(kind: str | None, sentence: str, question_terms: set[str], match
     return 0.0
 
 
+_CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # rag.followup appends "(Name, Name)" to a follow-up
+
+
 def question_names(question: str) -> list[str]:
     """The names a question uses, as their capitalized words: not its first word ("Roughly how many…"), not
     months or weekdays, not the lowercase half of "CBS-affiliated", not two-letter abbreviations (TV, U.S.)
-    that articles often spell out."""
+    that articles often spell out, not the names rag.followup carried over in parentheses."""
+    question = _CARRIED.sub("", question)  # names a follow-up carried from earlier turns are guesses
     first = question.split(maxsplit=1)[0] if question.split() else ""
     names = []
     for name in entities(question):

@@ -79,6 +79,9 @@ def build_llm(settings: Settings) -> Any:
     builders = {"openai": _openai_like, "ollama": _ollama, "llamacpp": _llama_cpp}
     if settings.llm_provider not in builders:
         raise ConfigError(f"llm_provider {settings.llm_provider!r} is not one of {', '.join(builders)}")
+    if settings.llm_provider == "llamacpp" and not Path(settings.llm_model).expanduser().is_file():
+        raise ConfigError("llm_model must be the path of a GGUF file with llm_provider 'llamacpp': "
+                          f"{Path(settings.llm_model).expanduser()}")  # before any import: the likelier mistake
     try:
         return builders[settings.llm_provider](settings)
     except ImportError as exc:
@@ -109,8 +112,6 @@ def _llama_cpp(settings: Settings) -> Any:
     from llama_index.llms.llama_cpp import LlamaCPP
 
     path = Path(settings.llm_model).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"llm_model must be the path of a GGUF file with llm_provider 'llamacpp': {path}")
     llm = LlamaCPP(model_path=str(path), temperature=settings.llm_temperature,
                    max_new_tokens=settings.llm_max_tokens, context_window=4096, verbose=False)
     llm.messages_to_prompt = _gguf_chat_format(llm._model) or llm.messages_to_prompt

@@ -140,3 +140,13 @@ def test_the_name_check_can_be_turned_off(corpus_service):
     settings = s.settings.replace(require_question_names=False)
     lenient = RagService(settings, s.store, s.embedder, s.retriever, build_answerer(settings, s.embedder))
     assert lenient.ask("How many rail workers went on strike in Valdoria?").answered
+
+
+def test_names_carried_from_history_are_not_required(corpus_service):
+    from rag.answer import question_names
+
+    assert question_names("How many workers went on strike? (Ilse Varga, Amberlin)") == []
+    history = [Turn("user", "Who did Ilse Varga meet in Amberlin?"), Turn("assistant", "Dario Kellan [1]")]
+    answer = corpus_service.ask("How many workers went on strike?", history=history,
+                                filters=Filters(sources=("Northern Courier",)))
+    assert answer.answered and "18,000" in answer.answer

@@ -29,7 +29,7 @@ def test_api_conforms_to_its_description(described_api, mode):
     def check(case):
         response = case.call()
         assert response.status_code < 500, response.text
-        if _dates_reversed(case.body):  # valid by the description, which cannot compare two fields
+        if mode == "positive" and _dates_reversed(case.body):  # the description cannot compare two fields
             assert response.status_code == 400 and "after" in response.json()["error"]["message"]
             return
         # nor can it say that the last message must be a question

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -174,6 +175,7 @@ class ExtractiveAnswerer:
         self.embed_all = embed_all
         self.article_text = article_text
         self._terms_cache: dict[tuple[str, str], frozenset[str]] = {}  # (article id, content hash) -> terms
+        self._terms_lock = threading.Lock()
         self.max_sentences = max_sentences
         self.min_score = min_score
         self.dense_weight = dense_weight
@@ -210,12 +212,16 @@ class ExtractiveAnswerer:
 
     def _article_terms(self, article_id: str, version: str) -> frozenset[str]:
         key = (article_id, version)
-        if key not in self._terms_cache:
+        with self._terms_lock:
+            cached = self._terms_cache.get(key)
+        if cached is None:
             text = self.article_text(article_id)
-            self._terms_cache[key] = frozenset(self.matcher.terms(text) if text is not None else ())
-            while len(self._terms_cache) > 4096:
-                self._terms_cache.pop(next(iter(self._terms_cache)))
-        return self._terms_cache[key]
+            cached = frozenset(self.matcher.terms(text) if text is not None else ())
+            with self._terms_lock:  # server threads share the answerer
+                self._terms_cache[key] = cached
+                while len(self._terms_cache) > 4096:
+                    self._terms_cache.pop(next(iter(self._terms_cache)))
+        return cached
 
     def scored_sentences(self, question: str, passages: list[Passage]) -> list[Sentence]:
         sentences = [Sentence(i, s, e, " ".join(p.text[s:e].split()))

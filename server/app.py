@@ -68,7 +68,6 @@ def _register_errors(app: Flask) -> None:
         return error_response(RagError("internal error; the server log has the details"))
 
 
-
 def _http_code(exc: HTTPException) -> str:
     return {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
             415: "unsupported_media_type", 400: "bad_request"}.get(exc.code or 500, "http_error")

@@ -24,6 +24,7 @@ function askForKey(rejected) {
     : "This server needs an API key.";
   $("api-key").focus();
 }
+
 let conversation = loadConversation();
 let waiting = false;
 
@@ -330,6 +331,7 @@ async function loadStatus() {
   }
   try {
     const data = await (await apiFetch("/api/sources")).json();
+    for (const option of [...$("source").options].slice(1)) option.remove();  // loaded again after a key
     for (const source of data.sources || []) {
       const option = el("option", "", `${source.name} (${source.articles})`);
       option.value = source.name;

@@ -13,6 +13,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -77,13 +78,30 @@ def question_type(question: str) -> str | None:
     return None
 
 
-class TermMatcher:
-    """Stemmed content words, so 'ministers' matches 'minister'."""
+QUESTION_WORDS = Path(__file__).resolve().parent / "lexicon" / "question_words.txt"
 
-    def __init__(self):
+
+class TermMatcher:
+    """Stemmed content words, so 'ministers' matches 'minister'; and the words an article may use for a
+    question's word ("who runs…" -> "chief executive"), from lexicon/question_words.txt."""
+
+    def __init__(self, question_words: Path | None = QUESTION_WORDS):
         import Stemmer
 
         self._stemmer = Stemmer.Stemmer("english")
+        self.alternatives: dict[str, frozenset[str]] = {}
+        if question_words is not None:
+            for line in question_words.read_text(encoding="utf-8").splitlines():
+                word, colon, others = line.partition(":")
+                if colon and not word.lstrip().startswith("#"):
+                    stem = self._stemmer.stemWord(word.strip().lower())
+                    said = self.alternatives.get(stem, frozenset()) | self.terms(others)
+                    self.alternatives[stem] = said - {stem}
+
+    def with_alternatives(self, question_terms, terms: set[str]) -> set[str]:
+        """A sentence's terms plus the question terms it says in other words."""
+        return terms | {t for t in question_terms
+                        if t not in terms and not self.alternatives.get(t, frozenset()).isdisjoint(terms)}
 
     def terms(self, text: str) -> set[str]:
         words = [w.lower().strip("'’-") for w in _WORD.findall(text)]
@@ -227,8 +245,9 @@ class ExtractiveAnswerer:
         sentences = [Sentence(i, s, e, " ".join(p.text[s:e].split()))
                      for i, p in enumerate(passages) for s, e in sentence_spans(p.text)]
         sentences = [s for s in sentences if len(s.text.split()) >= 4]
-        all_terms = [self.matcher.terms(s.text) for s in sentences]
         question_weights = self.matcher.weighted_terms(question)
+        all_terms = [self.matcher.with_alternatives(question_weights, self.matcher.terms(s.text))
+                     for s in sentences]
         focus = {t for t, w in question_weights.items() if w == 1.0}
         weights = _local_idf(question_weights, all_terms)
         if not self.embed_all:  # embedding is most of the cost: skip sentences that share no question word
@@ -253,12 +272,17 @@ class ExtractiveAnswerer:
 
     def select(self, ranked: list[Sentence]) -> list[Sentence]:
         """The best sentences within a margin of the top one, near-duplicates folded together; after the
-        first, only sentences that hold the kind of fact asked for (a name for "who"…)."""
+        first, only sentences that hold the kind of fact asked for (a name for "who"…). The answer leads
+        with the best sentence that answers (see _answers) within the margin: the top sentence may only
+        restate the story the question names."""
         chosen: list[Sentence] = []
-        if not ranked or not self._answers(ranked[0]):
+        if not ranked:
             return chosen
         floor = max(self.min_score, ranked[0].score - self.margin)
-        for sentence in ranked:
+        lead = next((i for i, s in enumerate(ranked) if s.score >= floor and self._answers(s)), None)
+        if lead is None:
+            return chosen
+        for sentence in [ranked[lead], *ranked[:lead], *ranked[lead + 1:]]:
             if sentence.score < floor:
                 break
             twin = next((c for c in chosen if self._near_duplicate(c, sentence)), None)

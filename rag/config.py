@@ -43,6 +43,7 @@ class Settings:
     answer_max_sentences: int = _setting(3, "Most sentences in an extractive answer.")
     min_answer_score: float = _setting(0.45, "Least relevance a sentence needs to be used; below it the answer says the corpus does not hold it.")
     require_question_names: bool = _setting(True, "Answer only from articles that hold every name the question uses (people, places, companies); otherwise say the corpus does not hold it.")
+    heap_trim_every: int = _setting(50, "Every this many answers, hand memory freed while answering back to the operating system (glibc malloc_trim, a few ms); 0 never.")
     max_question_chars: int = _setting(2000, "Longest question accepted (longer gets 413).")
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")
@@ -115,6 +116,8 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError(f"setting llm_provider must be one of: {', '.join(repr(p) for p in LLM_PROVIDERS)}")
     if settings.llm_provider and settings.llm_provider != "openai" and not settings.llm_model:
         raise ConfigError(f"setting llm_model is required with llm_provider {settings.llm_provider!r}")
+    if settings.heap_trim_every < 0:
+        raise ConfigError("setting heap_trim_every must be 0 (never) or positive")
     if settings.rate_limit_per_minute < 0:
         raise ConfigError("setting rate_limit_per_minute must be 0 (off) or positive")
     if settings.top_k > settings.max_top_k:

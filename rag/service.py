@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ from rag.config import Settings, offline_environment
 from rag.embedding import Embedder
 from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
 from rag.followup import standalone_question
+from rag.heap import release_free_heap
 from rag.ingest import Ingestor
 from rag.models import Answer, Article, Filters, IngestReport, Turn
 from rag.retrieve import HybridRetriever, Retrieval
@@ -32,6 +34,7 @@ class RagService:
         self.retriever = retriever
         self.answerer = answerer  # ExtractiveAnswerer, or rag.llm.GenerativeAnswerer (has .stream)
         self.rewriter = rewriter  # follow-up -> standalone question
+        self._answered = itertools.count(1)  # next() is atomic: threads share it without a lock
 
     # --- questions -----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
@@ -95,6 +98,9 @@ class RagService:
         answer.standalone_question = query
         answer.timings_ms = {**retrieval.timings_ms, **answer.timings_ms, "retrieve": (retrieved - started) * 1000,
                              "answer": (finished - retrieved) * 1000, "total": (finished - started) * 1000}
+        every = self.settings.heap_trim_every
+        if every and next(self._answered) % every == 0:
+            release_free_heap()  # after the timings: the trim's few ms are not the question's
         return answer
 
     def check_question(self, question: Any) -> str:

@@ -1,9 +1,10 @@
 """Hand memory the process has freed back to the operating system.
 
-Answering a question allocates and frees some hundred megabytes of native memory (torch's tensors, Chroma's
-query results). glibc keeps freed blocks in its heap for reuse, and because the heap is fragmented it can
-return little of it by itself: the resident size of a long-running server creeps up by tens of megabytes per
-hundred distinct questions although almost nothing stays alive (BENCHMARKS.md, "Server memory").
+Answering questions allocates and frees native memory all the time (torch's tensors, Chroma's query results):
+a hundred-odd megabytes over twenty questions on the full Reuters store. glibc keeps freed blocks in its heap
+for reuse, and because the heap is fragmented it gives little of it back by itself: the resident size of a
+long-running server creeps up by tens of megabytes per hundred distinct questions although almost nothing
+stays alive (BENCHMARKS.md, "Server memory").
 `malloc_trim(0)` returns the free pages; it costs a few milliseconds. Elsewhere than glibc (musl, macOS) it is
 a no-op.
 """

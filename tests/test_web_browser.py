@@ -180,6 +180,7 @@ def test_api_key_prompt_then_hostile_article_text_stays_text(browser, hostile_se
     assert "needs an API key" in page.inner_text("#key-note")
     page.fill("#api-key", "wrong")
     page.click("#key-form button")
+    page.locator("#key-note", has_text="was refused").wait_for()
     ask(page, "Who opened the Quillby bridge?")
     assert "was refused" in page.inner_text("#key-note")
     page.fill("#api-key", "open-sesame")
@@ -204,4 +205,19 @@ def test_api_key_prompt_then_hostile_article_text_stays_text(browser, hostile_se
                      "#messages a[href^='javascript']", "#article a"):
         assert page.locator(selector).count() == 0, selector
     assert dialogs == []
+    context.close()
+
+
+def test_a_key_request_does_not_take_the_focus_from_a_question_being_typed(browser, hostile_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(hostile_server + "/")
+    page.locator("#key-form").wait_for()  # the first 401
+    assert page.evaluate("document.activeElement.id") == "api-key"
+    page.fill("#question", "Who opened the Quillby bridge?")
+    page.evaluate("loadStatus()")  # another 401 arrives while the question is being typed
+    assert page.evaluate("document.activeElement.id") == "question"
+    page.fill("#question", "")
+    page.evaluate("loadStatus()")
+    assert page.evaluate("document.activeElement.id") == "api-key"
     context.close()

@@ -22,7 +22,10 @@ function askForKey(rejected) {
   $("key-form").hidden = false;
   $("key-note").textContent = rejected ? "The saved API key was refused; enter another."
     : "This server needs an API key.";
-  $("api-key").focus();
+  // Take the focus, unless the user is typing elsewhere: an Enter meant for a question must not submit a key.
+  const active = document.activeElement;
+  const typing = active && active !== $("api-key") && active.matches("textarea, input") && active.value.trim();
+  if (!typing) $("api-key").focus();
 }
 
 let conversation = loadConversation();

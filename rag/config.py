@@ -38,6 +38,7 @@ class Settings:
     top_k: int = _setting(5, "Passages retrieved per question when the request does not say.")
     candidates: int = _setting(40, "Candidates each retriever (dense, keyword) passes to fusion.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant; larger flattens rank differences.")
+    dense_search_ef: int = _setting(1600, "How widely Chroma's approximate (HNSW) search looks for the nearest passages (its ef_search): larger finds more of the truly nearest, a little slower.")
     keyword_weight: float = _setting(1.0, "Weight of the BM25 ranking in fusion (dense has weight 1).")
     keyword_index_cache: bool = _setting(True, "Keep the keyword (BM25) index on disk under data_dir/keyword and load it on start while the store is unchanged.")
     answer_max_sentences: int = _setting(3, "Most sentences in an extractive answer.")
@@ -106,6 +107,7 @@ def _types() -> dict[str, type]:
 def validated(settings: Settings) -> Settings:
     positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
                 "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
+                "dense_search_ef",
                 "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -231,7 +231,7 @@ def keyword_cache_dir(settings: Settings) -> Path | None:
 def build_service(settings: Settings, embedder: Embedder | None = None) -> RagService:
     """The whole pipeline from settings; pass an embedder to share one loaded model."""
     embedder = embedder or build_embedder(settings)
-    store = Store(build_client(settings), settings.collection)
+    store = Store(build_client(settings), settings.collection, settings.dense_search_ef)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
     answerer = build_answerer(settings, embedder, store.article_text if settings.require_question_names else None)

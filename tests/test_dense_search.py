@@ -1,9 +1,12 @@
 """Dense search with filters: candidates filtered in memory give what Chroma's filtered query gives."""
 
+import numpy as np
 import pytest
 
+from rag.config import Settings
 from rag.models import Filters
-from rag.store import chroma_where, passage_matches
+from rag.store import Store, build_client, chroma_where, passage_matches
+from tests.conftest import clear_chroma_cache, make_settings
 
 FILTERS = [Filters(date_from="2025-01-01"), Filters(date_to="2024-12-31"),
            Filters(date_from="2025-06-01", date_to="2025-06-30"), Filters(sources=("Northern Courier",)),
@@ -41,3 +44,41 @@ def test_a_narrow_filter_falls_back_to_chromas_filter(corpus_service, monkeypatc
     found = store.dense_search(corpus_service.embedder.embed_query("Kaldor rail workers strike"), 1, filters)
     assert calls == [None, chroma_where(filters)]
     assert found and found[0].article_id != "rail-strike" and passage_matches(found[0], filters)
+
+
+def _random_store(tmp_path, ef: int, n: int = 4000, dim: int = 64, seed: int = 3):
+    """A store whose passages are random unit vectors: the hard case for an approximate (HNSW) index."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = Store(build_client(make_settings(tmp_path)), "rnd", dense_search_ef=ef)
+    if not store.passages.count():
+        for start in range(0, n, 1000):
+            ids = [f"p{i}" for i in range(start, min(n, start + 1000))]
+            store.passages.add(ids=ids, embeddings=vectors[start:start + 1000],
+                               metadatas=[{"article_id": i} for i in ids], documents=ids)
+    return store, vectors, rng
+
+
+def _recall(store, vectors, rng, k: int = 40, queries: int = 60) -> float:
+    found = 0
+    for _ in range(queries):
+        query = rng.standard_normal(vectors.shape[1]).astype(np.float32)
+        query /= np.linalg.norm(query)
+        exact = {f"p{i}" for i in np.argsort(-(vectors @ query))[:k]}
+        found += len(exact & {p.passage_id for p in store.dense_search(query, k, None)})
+    return found / (k * queries)
+
+
+def test_dense_search_ef_reaches_the_index_and_finds_the_nearest(tmp_path):
+    narrow, vectors, rng = _random_store(tmp_path, ef=8)
+    assert narrow.passages.configuration["hnsw"]["ef_search"] == 8
+    narrow_recall = _recall(narrow, vectors, rng)
+    clear_chroma_cache()
+    wide, vectors, rng = _random_store(tmp_path, ef=Settings().dense_search_ef)  # the default, on the same store
+    assert wide.passages.count() == len(vectors)  # changing it kept every passage
+    assert wide.passages.configuration["hnsw"]["ef_search"] == Settings().dense_search_ef
+    wide_recall = _recall(wide, vectors, rng)
+    clear_chroma_cache()
+    assert wide_recall >= 0.99, wide_recall
+    assert narrow_recall < wide_recall - 0.05, (narrow_recall, wide_recall)

@@ -73,7 +73,11 @@ def spread(values: Sequence[float]) -> str:
 
 
 def load_questions(path: Path = QUESTIONS) -> list[str]:
-    return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    """A text file (a question a line, # comments) or a question set (.jsonl with a question field)."""
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if path.suffix == ".jsonl":
+        return [json.loads(line)["question"] for line in lines]
+    return [line for line in lines if not line.startswith("#")]
 
 
 def slice_jsonl(source: Path, n: int, folder: Path) -> Path:

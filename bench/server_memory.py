@@ -13,7 +13,6 @@ allocator; it shows over hundreds of distinct questions, such as an eval set's .
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -38,12 +37,6 @@ VARIED = {"keyword_index_cache": (("true", "keyword index loaded"), ("false", "k
           "heap_trim_every": (("50", "freed memory returned"), ("0", "kept by the allocator"))}
 
 
-def read_questions(path: Path) -> list[str]:
-    if path.suffix == ".jsonl":
-        return [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
-    return load_questions(path)
-
-
 def measure_once(data_dir: str, questions: list[str], setting: str, value: str) -> dict:
     with ServerProcess(data_dir, **{setting: value}) as server:
         ready = memory_kib(server.process.pid)
@@ -59,7 +52,7 @@ def measure_once(data_dir: str, questions: list[str], setting: str, value: str) 
 def main(argv=None) -> int:
     args = parse_args(argv)
     print_machine()
-    questions = read_questions(Path(args.questions))
+    questions = load_questions(Path(args.questions))
     (first_value, first_label), (second_value, second_label) = VARIED[args.vary]
     results: dict[str, list[dict]] = {first_value: [], second_value: []}
     for run in range(args.runs):

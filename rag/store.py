@@ -81,14 +81,11 @@ class Store:
         store, and which ones changed between starts; 1600 missed none (bench/dense_recall.py). ef_search is
         stored with the collection, so set it before the first query opens the index. (A Chroma server keeps
         an index it has already opened as it is, until it restarts.)"""
-        hnsw = (self.passages.configuration or {}).get("hnsw") or {}
-        if hnsw.get("ef_search") == ef:
-            return
         try:
-            self.passages.modify(configuration={"hnsw": {"ef_search": ef}})
+            if ((self.passages.configuration or {}).get("hnsw") or {}).get("ef_search") != ef:
+                self.passages.modify(configuration={"hnsw": {"ef_search": ef}})
         except Exception as exc:  # an older Chroma server: search as it is rather than not at all
-            log.warning("could not set the passages' ef_search to %d (%s); it stays %s", ef, exc,
-                        hnsw.get("ef_search", "Chroma's default"))
+            log.warning("could not set the passages' ef_search to %d (%s); it stays as it was", ef, exc)
 
     # --- reading -------------------------------------------------------------------------------
     def counts(self) -> tuple[int, int]:

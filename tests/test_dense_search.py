@@ -1,4 +1,5 @@
-"""Dense search with filters: candidates filtered in memory give what Chroma's filtered query gives."""
+"""Dense search: with filters, candidates filtered in memory give what Chroma's filtered query gives; and the
+search width (dense_search_ef) reaches Chroma's index."""
 
 import numpy as np
 import pytest

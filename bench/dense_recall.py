@@ -1,12 +1,13 @@
 """How many of the exact nearest passages Chroma's approximate (HNSW) search finds, and at what cost, by ef_search.
 
-    .venv/bin/python bench/dense_recall.py --data-dir /tmp/bench-data/reuters-full --questions q.jsonl --ef 100 200 400
+    .venv/bin/python bench/dense_recall.py --data-dir /tmp/reuters --questions /tmp/known-400.jsonl
 
-The exact k nearest come from every passage embedding in the store, compared in numpy. Each ef_search is set
-in turn (the dense_search_ef setting, which the store keeps), and the setting's value is put back at the end. Reported per ef: recall@k (the share of the exact k nearest found), the share of questions
-whose exact nearest passage was missed, and the query's p50/p95 over several runs. A miss of the nearest
-passage also differs between server starts, since Chroma rebuilds the part of its graph written since the last
-save on every start.
+The exact k nearest come from every passage embedding in the store, compared in numpy. Each ef_search is set in
+turn (the dense_search_ef setting, which the store keeps), and the setting's value is put back at the end.
+Reported per ef: recall@k (the share of the exact k nearest found), the share of questions whose exact nearest
+passage was missed, and the query's p50/p95 over several runs. Which nearest passages are missed also changes
+between starts (most likely because Chroma rebuilds, on every start, the part of its graph written since its
+last save).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,  # noqa: E402
                           print_machine, table)
 from rag.config import load_settings  # noqa: E402
-from rag.service import build_embedder, build_service  # noqa: E402
+from rag.service import build_embedder  # noqa: E402
+from rag.store import Store, build_client  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,33 +53,33 @@ def all_embeddings(collection) -> tuple[list[str], np.ndarray]:
     return ids, matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
-def open_service(data_dir: str, embedder=None, ef: int | None = None):
-    """A service on a fresh Chroma client, with this ef_search: a loaded index keeps the one it opened with."""
+def open_store(settings, ef: int) -> Store:
+    """The store on a fresh Chroma client, with this ef_search: a loaded index keeps the one it opened with."""
     from chromadb.api.client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()
-    settings = load_settings(data_dir=data_dir, **({"dense_search_ef": ef} if ef else {}))
-    return build_service(settings, embedder)
+    return Store(build_client(settings), settings.collection, ef)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     print_machine()
-    embedder = build_embedder(load_settings(data_dir=args.data_dir))
-    service = open_service(args.data_dir, embedder, ef=None)  # the setting's value; put back at the end
-    original_ef = service.store.passages.configuration["hnsw"]["ef_search"]
+    settings = load_settings(data_dir=args.data_dir)
+    embedder = build_embedder(settings)
+    store = open_store(settings, settings.dense_search_ef)  # the setting's value; put back at the end
     questions = load_questions(Path(args.questions))
     vectors = [v / np.linalg.norm(v) for v in (embedder.embed_query(q) for q in questions)]
-    ids, matrix = all_embeddings(service.store.passages)
+    ids, matrix = all_embeddings(store.passages)
     # the exact k-th similarity per question: a found passage counts when it is at least as near (ties with
     # duplicate articles' passages are not misses)
     exact = [np.sort(matrix @ v)[::-1][:args.k] for v in vectors]
-    print(f"{len(ids):,} passages, {len(questions)} questions, k={args.k}; ef_search stored: {original_ef}")
+    print(f"{len(ids):,} passages, {len(questions)} questions, k={args.k}; dense_search_ef setting: "
+          f"{settings.dense_search_ef}")
     rows = []
     try:
         for ef in args.ef:
-            service = open_service(args.data_dir, embedder, ef)
-            found = [service.store.dense_search(v, args.k, None) for v in vectors]
+            store = open_store(settings, ef)
+            found = [store.dense_search(v, args.k, None) for v in vectors]
             recall = np.mean([sum(p.score >= e[-1] - 1e-5 for p in f) / args.k for f, e in zip(found, exact)])
             missed_first = np.mean([not f or f[0].score < e[0] - 1e-5 for f, e in zip(found, exact)])
             p50s, p95s = [], []
@@ -86,14 +87,14 @@ def main(argv=None) -> int:
                 times = []
                 for vector in vectors:
                     started = time.perf_counter()
-                    service.store.dense_search(vector, args.k, None)
+                    store.dense_search(vector, args.k, None)
                     times.append((time.perf_counter() - started) * 1000)
                 p50s.append(percentile(times, 50))
                 p95s.append(percentile(times, 95))
             rows.append([ef, f"{recall:.4f}", f"{missed_first:.4f}", median(p50s), median(p95s)])
             print(f"ef_search {ef}: recall@{args.k} {recall:.4f}", flush=True)
     finally:
-        open_service(args.data_dir, embedder, original_ef)
+        open_store(settings, settings.dense_search_ef)
     print(table(["ef_search", f"recall@{args.k}", "nearest missed", "p50 (ms)", "p95 (ms)"], rows))
     print_load_at_end()
     return 0

@@ -21,7 +21,8 @@ JSON_SUFFIXES = {".json", ".jsonl"}
 SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
 DOCUMENTATION = {"readme", "license", "licence", "changelog"}  # notes beside the articles, not articles
 
-_DATE_HEADER = re.compile(r"^date\s*[:\s]\s*(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE)
+# "date 2024-03-11", "date: 2024-03-11", or the date and the title on one line: "date 2024-03-11 Reviving …"
+_DATE_HEADER = re.compile(r"^date\s*[:\s]\s*(\d{4}-\d{2}-\d{2})(?:\s+(\S.*?))?\s*$", re.IGNORECASE)
 _NAMED_HEADER = re.compile(r"^(title|source|url|date)\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
 _TITLE_MAX = 200
 
@@ -83,12 +84,22 @@ def make_article(id: str, title: str | None, body: str, *, date=None, source=Non
                    content_hash=content_hash(title, body, date, source, url))
 
 
-def title_from_body(body: str, limit: int = 90) -> str:
-    first = " ".join(body.strip().split("\n", 1)[0].split())
-    if len(first) <= limit:
-        return first
-    cut = first[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.!?])\s+(?=[\"“A-Z])")
+_CLAUSE_END = re.compile(r"[,;:–—]\s")
+
+
+def title_from_body(body: str, limit: int = 120) -> str:
+    """A title for an article that has none: its first sentence, or when that is long, the sentence up to its
+    last clause break (a comma, semicolon, colon or dash) within the limit; a cut mid-clause ("…") only when
+    the sentence has no such break."""
+    first_line = " ".join(body.strip().split("\n", 1)[0].split())
+    sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence.rstrip(".")
+    breaks = [m.start() for m in _CLAUSE_END.finditer(sentence, 0, limit + 1) if m.start() >= limit // 3]
+    if breaks:
+        return sentence[:breaks[-1]]
+    return sentence[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _normalize(text: str) -> str:
@@ -134,6 +145,8 @@ def _split_headers(lines: list[str]) -> tuple[dict[str, str], list[str]]:
         named = _NAMED_HEADER.match(line)
         if date and "date" not in headers:
             headers["date"] = date.group(1)
+            if date.group(2) and "title" not in headers:
+                headers["title"] = date.group(2)
         elif named and named.group(1).lower() not in headers:
             headers[named.group(1).lower()] = named.group(2)
         else:

@@ -1,7 +1,9 @@
 """Question sets: JSONL files, one question a line, validated with errors that name the file and line.
 
     {"id": "q01", "question": "...", "answers": ["accepted", "answers"], "docs": ["article-id"],
-     "unanswerable": false, "type": "who"}
+     "unanswerable": false, "type": "who", "history": ["an earlier question of the same chat"]}
+
+`history` (optional) holds the user's earlier questions, oldest first, for a follow-up that needs them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from rag.errors import RagError
 
-FIELDS = ("id", "question", "answers", "docs", "unanswerable", "type")
+FIELDS = ("id", "question", "answers", "docs", "unanswerable", "type", "history")
 
 
 class QuestionSetError(RagError):
@@ -29,11 +31,13 @@ class Question:
     docs: tuple[str, ...]
     unanswerable: bool = False
     type: str | None = None
+    history: tuple[str, ...] = ()  # earlier user questions of the same conversation
     line: int = 0
 
     def to_dict(self) -> dict:
         return {"id": self.id, "question": self.question, "answers": list(self.answers),
-                "docs": list(self.docs), "unanswerable": self.unanswerable, "type": self.type}
+                "docs": list(self.docs), "unanswerable": self.unanswerable, "type": self.type,
+                **({"history": list(self.history)} if self.history else {})}
 
 
 def load_questions(path: str | Path, limit: int | None = None) -> list[Question]:
@@ -101,7 +105,7 @@ def _validated(record: dict, where: str, number: int) -> Question:
         raise QuestionSetError(f"{where}: 'type' must be a non-empty string when present")
     return Question(id=_text(record, "id", where), question=_text(record, "question", where),
                     answers=answers, docs=docs, unanswerable=unanswerable,
-                    type=kind.strip() if kind else None, line=number)
+                    type=kind.strip() if kind else None, history=_strings(record, "history", where), line=number)
 
 
 def _text(record: dict, key: str, where: str) -> str:

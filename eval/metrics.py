@@ -39,6 +39,7 @@ class Sample:
     unanswerable: bool = False
     type: str | None = None
     answer: str = ""
+    short_answer: str | None = None  # the answer's short span, when it gave one
     answered: bool = False
     ranked_ids: tuple[str, ...] = ()  # article ids of the retrieved passages, best first, no repeats
     retrieved_passage_ids: tuple[str, ...] = ()
@@ -108,6 +109,16 @@ def answer_tokens(text: str) -> list[str]:
 def token_f1(answer: str, accepted: Sequence[str]) -> float:
     """Token F1 of the answer against the accepted answer it matches best."""
     return max((_f1(answer_tokens(answer), answer_tokens(a)) for a in accepted), default=0.0)
+
+
+def exact_match(predicted: str | None, accepted: Sequence[str]) -> bool:
+    """SQuAD's exact match: the normalized short answer equals a normalized accepted answer."""
+    return predicted is not None and any(answer_tokens(predicted) == answer_tokens(a) for a in accepted)
+
+
+def short_f1(predicted: str | None, accepted: Sequence[str]) -> float:
+    """SQuAD's token F1 of the short answer (0 when there is none)."""
+    return token_f1(predicted, accepted) if predicted else 0.0
 
 
 def _f1(predicted: list[str], reference: list[str]) -> float:
@@ -190,6 +201,9 @@ def score_sample(s: Sample) -> dict:
     scores["all_gold@10"] = scores["recall@10"] == 1.0 if retrieval else None
     scores["accuracy"] = answer_accuracy(s.answer, s.accepted) if answerable else None
     scores["token_f1"] = token_f1(s.answer, s.accepted) if answerable else None
+    short = s.short_answer if s.answered else None
+    scores["short_em"] = exact_match(short, s.accepted) if answerable else None
+    scores["short_f1"] = short_f1(short, s.accepted) if answerable else None
     scores.update(_citation_scores(s))
     scores["correctly_declined"] = correctly_declined(s.unanswerable, s.answered)
     scores["wrongly_declined"] = wrongly_declined(s.unanswerable, s.answered)
@@ -214,7 +228,7 @@ def _citation_scores(s: Sample) -> dict:
 
 
 MEAN_METRICS = ("hit@1", "hit@4", "hit@10", "mrr@10", "recall@10", "all_gold@10", "accuracy", "token_f1",
-                "citations_valid", "correctly_declined", "wrongly_declined", "correct")
+                "short_em", "short_f1", "citations_valid", "correctly_declined", "wrongly_declined", "correct")
 RENAMED = {"correctly_declined": "refusal_accuracy", "wrongly_declined": "false_refusal_rate"}
 LOWER_IS_BETTER = {"false_refusal_rate"}
 

@@ -12,7 +12,7 @@ from typing import Sequence
 from eval.metrics import LOWER_IS_BETTER, Sample
 from eval.runner import EvalError, EvalRun
 
-QUALITY_METRICS = ("correct", "accuracy", "token_f1", "hit@1", "hit@4", "hit@10", "mrr@10", "recall@10",
+QUALITY_METRICS = ("correct", "accuracy", "token_f1", "short_em", "short_f1", "hit@1", "hit@4", "hit@10", "mrr@10", "recall@10",
                    "all_gold@10", "citations_valid", "citation_precision", "cited_sentences",
                    "refusal_accuracy", "false_refusal_rate")
 GATED_METRICS = ("accuracy", "hit@1", "hit@4", "mrr@10", "refusal_accuracy")
@@ -39,7 +39,8 @@ def is_failure(sample: Sample, score: dict) -> bool:
 def question_rows(run: EvalRun) -> list[dict]:
     rows = []
     for question, sample, score in zip(run.questions, run.samples, run.scores):
-        rows.append({**question.to_dict(), "outcome": outcome(sample, score), "answer": sample.answer,
+        rows.append({**question.to_dict(), "outcome": outcome(sample, score), "short_answer": sample.short_answer,
+                     "answer": sample.answer,
                      "answered": sample.answered, "error": sample.error,
                      "retrieved_articles": list(sample.ranked_ids),
                      "citations": [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id}
@@ -126,9 +127,9 @@ def _question_table(run: EvalRun) -> str:
     pairs = list(zip(run.samples, run.scores))
     shown = pairs if len(pairs) <= PER_QUESTION_ROWS else [p for p in pairs if is_failure(*p)]
     rows = [(s.question_id, s.type or "-", sc["first_gold_rank"], sc["hit@4"], sc["accuracy"], sc["token_f1"],
-             sc["citations_valid"], sc["citation_precision"], sc["cited_sentences"],
+             sc["short_f1"], sc["citations_valid"], sc["citation_precision"], sc["cited_sentences"],
              round(s.timings_ms.get("total", 0.0)), outcome(s, sc)) for s, sc in shown]
-    table = text_table(("id", "type", "gold rank", "hit@4", "accurate", "f1", "cites ok", "cite prec",
+    table = text_table(("id", "type", "gold rank", "hit@4", "accurate", "f1", "short f1", "cites ok", "cite prec",
                         "cited sent", "ms", "outcome"), rows)
     if len(shown) < len(pairs):
         table = f"{len(shown)} of {len(pairs)} questions failed (all are in report.json):\n" + table

@@ -25,6 +25,7 @@ from eval.dataset import Question
 from eval.metrics import CitedPassage, Sample, latency_summary, ranked_article_ids, score_sample, summarize
 from rag.config import Settings
 from rag.errors import RagError
+from rag.models import Turn
 
 DEFAULT_TOP_K = 10
 UNTYPED = "untyped"
@@ -41,7 +42,7 @@ class AskFailed(Exception):
 class Target(Protocol):
     name: str
 
-    def ask(self, question: str, top_k: int) -> dict: ...
+    def ask(self, question: str, top_k: int, history: Sequence[str] = ()) -> dict: ...
 
     def missing_articles(self, article_ids: set[str]) -> set[str]: ...
 
@@ -52,9 +53,9 @@ class InProcessTarget:
     def __init__(self, service):
         self.service = service
 
-    def ask(self, question: str, top_k: int) -> dict:
+    def ask(self, question: str, top_k: int, history: Sequence[str] = ()) -> dict:
         try:
-            return self.service.ask(question, top_k=top_k).to_dict()
+            return self.service.ask(question, [Turn("user", h) for h in history], top_k=top_k).to_dict()
         except RagError as exc:
             raise AskFailed(f"{exc.status} {exc.code}: {exc.message}") from None
 
@@ -71,8 +72,10 @@ class HttpTarget:
         self.headers = {"X-API-Key": api_key} if api_key else {}
         self.max_waits = max_waits  # 429s waited out (as Retry-After says) before a question counts as failed
 
-    def ask(self, question: str, top_k: int) -> dict:
-        body = json.dumps({"question": question, "top_k": top_k}).encode("utf-8")
+    def ask(self, question: str, top_k: int, history: Sequence[str] = ()) -> dict:
+        turns = [{"role": "user", "content": h} for h in history]
+        body = json.dumps({"question": question, "top_k": top_k, **({"history": turns} if turns else {})})
+        body = body.encode("utf-8")
         request = urllib.request.Request(f"{self.base_url}/api/ask", data=body, method="POST",
                                          headers={"Content-Type": "application/json", **self.headers})
         started = time.perf_counter()
@@ -133,7 +136,9 @@ def sample_from_response(question: Question, response: dict | None, error: str |
         return Sample(**base, error=error or "no response")
     try:
         passages = response.get("passages") or []
+        short = response.get("short_answer") or {}
         return Sample(**base, answer=str(response["answer"]), answered=bool(response["answered"]),
+                      short_answer=short.get("text") if isinstance(short, dict) else None,
                       ranked_ids=ranked_article_ids(p["article_id"] for p in passages),
                       retrieved_passage_ids=tuple(p["passage_id"] for p in passages),
                       citations=tuple(CitedPassage(int(c["n"]), c["passage_id"], c["article_id"])
@@ -163,7 +168,7 @@ def ask_all(target: Target, questions: Sequence[Question], top_k: int = DEFAULT_
     bar = tqdm(questions, desc="questions", unit="q", disable=None if progress else True, leave=False)
     for question in bar:
         try:
-            sample = sample_from_response(question, target.ask(question.question, top_k))
+            sample = sample_from_response(question, target.ask(question.question, top_k, question.history))
         except AskFailed as exc:
             sample = sample_from_response(question, None, error=str(exc))
         samples.append(sample)
@@ -233,7 +238,7 @@ def _forget_chroma_clients() -> None:
 
 
 PIPELINE_SETTINGS = ("embedding_model", "chunk_words", "chunk_overlap_sentences", "candidates", "rrf_k",
-                     "keyword_weight", "answer_max_sentences", "min_answer_score")
+                     "keyword_weight", "answer_max_sentences", "min_answer_score", "min_answer_coverage")
 
 
 def evaluate_corpus(settings: Settings, corpus: Sequence[str | Path], questions: Sequence[Question],

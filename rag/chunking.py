@@ -1,9 +1,15 @@
-"""Sentence-aware splitting that keeps character offsets: body[start:end] is always the exact text."""
+"""Passages of whole sentences that keep character offsets: body[start:end] is always the exact text.
+
+sentence_spans is a plain splitter for short generated text (an LLM's answer); articles are split into
+sentences by spaCy at ingest (rag.analysis).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
+from rag.analysis import SentenceAnalysis
 from rag.models import Article, Chunk
 
 _ABBREVIATIONS = {
@@ -15,7 +21,6 @@ _ABBREVIATIONS = {
 # A sentence ends at . ! or ? (with closing quotes/brackets) followed by space and a capital, digit or
 # opening quote; a blank line always ends one.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n[ \t]*\n")
-_WORD = re.compile(r"\S+")
 
 
 def _ends_with_abbreviation(text: str, end: int) -> bool:
@@ -48,38 +53,34 @@ def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) 
         spans.append((start, end))
 
 
-def _word_count(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def _bounded_spans(body: str, max_words: int) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence longer than max_words cut at word boundaries."""
-    spans = []
-    for start, end in sentence_spans(body):
-        words = list(_WORD.finditer(body, start, end))
-        if len(words) <= max_words:
-            spans.append((start, end))
-            continue
-        for i in range(0, len(words), max_words):
-            piece = words[i:i + max_words]
-            spans.append((piece[0].start(), piece[-1].end()))
-    return spans
-
-
-def chunk_article(article: Article, chunk_words: int = 120, overlap_sentences: int = 1) -> list[Chunk]:
-    """Passages of about chunk_words words that start and end on sentence boundaries."""
-    spans = _bounded_spans(article.body, max(chunk_words, 1))
-    counts = [_word_count(article.body[s:e]) for s, e in spans]
+def chunk_article(article: Article, sentences: Sequence[SentenceAnalysis], chunk_words: int = 120,
+                  overlap_sentences: int = 1) -> list[Chunk]:
+    """Passages of about chunk_words words made of whole sentences (rag.analysis found them, and cut any
+    longer than chunk_words). A passage stays inside one section: a heading starts a new passage, and names
+    the section of the passages under it."""
     chunks: list[Chunk] = []
-    first = 0
-    while first < len(spans):
-        last, words = first, counts[first]
-        while last + 1 < len(spans) and words + counts[last + 1] <= chunk_words:
-            last += 1
-            words += counts[last]
-        start, end = spans[first][0], spans[last][1]
-        chunks.append(Chunk(article.id, len(chunks), article.body[start:end], start, end))
-        if last + 1 >= len(spans):
-            break
-        first = max(last + 1 - overlap_sentences, first + 1)
+    for section in _sections(sentences):
+        counts = [len(article.body[s.start:s.end].split()) for s in section]
+        first = 0
+        while first < len(section):
+            last, words = first, counts[first]
+            while last + 1 < len(section) and words + counts[last + 1] <= chunk_words:
+                last += 1
+                words += counts[last]
+            start, end = section[first].start, section[last].end
+            chunks.append(Chunk(article.id, len(chunks), article.body[start:end], start, end,
+                                section[first].section, tuple(section[first:last + 1])))
+            if last + 1 >= len(section):
+                break
+            first = max(last + 1 - overlap_sentences, first + 1)
     return chunks
+
+
+def _sections(sentences: Sequence[SentenceAnalysis]) -> list[list[SentenceAnalysis]]:
+    groups: list[list[SentenceAnalysis]] = []
+    for sentence in sentences:
+        if groups and groups[-1][-1].section == sentence.section:
+            groups[-1].append(sentence)
+        else:
+            groups.append([sentence])
+    return groups

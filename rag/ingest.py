@@ -18,17 +18,18 @@ from typing import Iterator, Sequence
 
 from tqdm import tqdm
 
+from rag.analysis import Analyzer
 from rag.chunking import chunk_article
 from rag.config import Settings
 from rag.corpus import LoadResult, load_articles
 from rag.embedding import Embedder
 from rag.errors import IngestLocked
-from rag.models import Article, IngestReport
-from rag.store import ArticleState, Store
+from rag.models import Article, Chunk, IngestReport
+from rag.store import ANALYSIS_VERSION, ArticleState, Store
 
 log = logging.getLogger(__name__)
 
-GROUP_PASSAGES = 256  # passages embedded and written together
+GROUP_ARTICLES = 128  # articles analyzed, embedded and written together
 
 
 @contextmanager
@@ -56,14 +57,17 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def embedding_text(article: Article, passage_text: str) -> str:
-    return f"{article.title}\n{passage_text}"
+def embedding_text(article: Article, chunk: Chunk) -> str:
+    """What a passage's embedding reads: the article's title and the passage's section heading give it
+    context the passage text may not repeat."""
+    return "\n".join(part for part in (article.title, chunk.section, chunk.text) if part)
 
 
 class Ingestor:
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings):
+    def __init__(self, store: Store, embedder: Embedder, analyzer: Analyzer, settings: Settings):
         self.store = store
         self.embedder = embedder
+        self.analyzer = analyzer
         self.settings = settings
 
     def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
@@ -93,21 +97,32 @@ class Ingestor:
         return report
 
     def _write(self, articles: Sequence[Article], progress: bool) -> int:
-        chunked = [(a, chunk_article(a, self.settings.chunk_words, self.settings.chunk_overlap_sentences))
-                   for a in articles]
-        total = sum(len(chunks) for _, chunks in chunked)
-        bar = tqdm(total=total, unit="passage", desc="embedding", disable=not progress or total == 0)
+        """Analyze, chunk, embed (passages and their sentences) and write, a group of articles at a time."""
+        total = 0
+        bar = tqdm(total=len(articles), unit="article", desc="ingesting", disable=not progress or not articles)
         with bar:
-            for group in _groups(chunked, GROUP_PASSAGES):
-                texts = [embedding_text(a, c.text) for a, chunks in group for c in chunks]
+            for group in _groups(articles, GROUP_ARTICLES):
+                chunked = self.chunked(group)
+                texts = [embedding_text(a, c) for a, chunks in chunked for c in chunks]
+                sentences = [a.body[s.start:s.end] for a, chunks in chunked for c in chunks for s in c.sentences]
                 vectors = self.embedder.embed(texts)
-                batch, offset = [], 0
-                for article, chunks in group:
-                    batch.append((article, chunks, vectors[offset:offset + len(chunks)]))
+                sentence_vectors = self.embedder.embed(sentences)
+                batch, offset, sentence_offset = [], 0, 0
+                for article, chunks in chunked:
+                    n_sentences = sum(len(c.sentences) for c in chunks)
+                    batch.append((article, chunks, vectors[offset:offset + len(chunks)],
+                                  sentence_vectors[sentence_offset:sentence_offset + n_sentences]))
                     offset += len(chunks)
+                    sentence_offset += n_sentences
                 self.store.write_articles(batch)
-                bar.update(len(texts))
+                total += len(texts)
+                bar.update(len(group))
         return total
+
+    def chunked(self, articles: Sequence[Article]) -> list[tuple[Article, list[Chunk]]]:
+        analyses = self.analyzer.articles([a.body for a in articles], max_sentence_words=self.settings.chunk_words)
+        return [(a, chunk_article(a, sentences, self.settings.chunk_words, self.settings.chunk_overlap_sentences))
+                for a, sentences in zip(articles, analyses)]
 
     def _prune(self, paths, loads: Sequence[LoadResult], present: set[str],
                states: dict[str, ArticleState], stored_counts: dict[str, int]) -> list[str]:
@@ -129,8 +144,8 @@ class Ingestor:
 
 
 def _is_stored(article: Article, state: ArticleState | None, stored_counts: dict[str, int]) -> bool:
-    return (state is not None and state.content_hash == article.content_hash
-            and state.origin == article.origin and stored_counts.get(article.id, 0) == state.n_passages)
+    return (state is not None and state.content_hash == article.content_hash and state.origin == article.origin
+            and stored_counts.get(article.id, 0) == state.n_passages and state.analysis_version == ANALYSIS_VERSION)
 
 
 def _unique_articles(loads: Sequence[LoadResult], report: IngestReport) -> list[Article]:
@@ -151,13 +166,6 @@ def _under(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
-def _groups(chunked, size: int):
-    group, count = [], 0
-    for article, chunks in chunked:
-        group.append((article, chunks))
-        count += len(chunks)
-        if count >= size:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
+def _groups(articles: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:
+    for first in range(0, len(articles), size):
+        yield articles[first:first + size]

@@ -30,6 +30,8 @@ class Chunk:
     text: str
     start: int
     end: int
+    section: str = ""  # the heading the passage stands under
+    sentences: tuple = ()  # its rag.analysis.SentenceAnalysis, offsets into the article body
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Passage:
     date: str | None = None
     source: str | None = None
     url: str | None = None
+    section: str | None = None  # the section heading the passage stands under
     score: float = 0.0
     rank: int = 0
 
@@ -74,6 +77,23 @@ class Filters:
         return not (self.date_from or self.date_to or self.sources)
 
 
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The span that answers the question, and where it stands (None for an answer from metadata)."""
+
+    text: str
+    passage_id: str
+    article_id: str
+    start: int | None  # offsets in the article body
+    end: int | None
+    passage_start: int | None  # offsets in the passage text
+    passage_end: int | None
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Answer:
     question: str
@@ -86,11 +106,13 @@ class Answer:
     standalone_question: str | None = None
     notice: str | None = None
     check: dict | None = None  # generated answers: what the citation checker kept and removed (rag/check.py)
+    short_answer: ShortAnswer | None = None
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "standalone_question": self.standalone_question or self.question,
+            "short_answer": self.short_answer.to_dict() if self.short_answer else None,
             "answer": self.answer,
             "answered": self.answered,
             "answerer": self.answerer,

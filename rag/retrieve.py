@@ -52,7 +52,7 @@ class KeywordIndex:
         self.sources = np.array([p.source or "" for p in passages], dtype=object)
         self.bm25 = bm25
         if passages and bm25 is None:
-            texts = [f"{p.title}\n{p.text}" for p in passages]
+            texts = [f"{p.title}\n{p.section or ''}\n{p.text}" for p in passages]
             ids = self.tokenizer.tokenize(texts, return_as="ids", show_progress=False)
             self.bm25 = bm25s.BM25()
             self.bm25.index(ids, show_progress=False)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from rag.analysis import Analyzer
 from rag.answer import ExtractiveAnswerer
 from rag.config import Settings, offline_environment
 from rag.embedding import Embedder
@@ -19,7 +20,7 @@ from rag.heap import release_free_heap
 from rag.ingest import Ingestor
 from rag.models import Answer, Article, Filters, IngestReport, Turn
 from rag.retrieve import HybridRetriever, Retrieval
-from rag.store import Store, build_client
+from rag.store import Store, StoredSentence, build_client
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,11 @@ log = logging.getLogger(__name__)
 class RagService:
     def __init__(self, settings: Settings, store: Store, embedder: Embedder,
                  retriever: HybridRetriever, answerer: ExtractiveAnswerer,
-                 rewriter: Callable[[str, Sequence[Turn]], str] = standalone_question):
+                 rewriter: Callable[[str, Sequence[Turn]], str] = standalone_question, analyzer: Analyzer | None = None):
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.analyzer = analyzer or Analyzer()  # spaCy, for ingestion
         self.retriever = retriever
         self.answerer = answerer  # ExtractiveAnswerer, or rag.llm.GenerativeAnswerer (has .stream)
         self.rewriter = rewriter  # follow-up -> standalone question
@@ -128,7 +130,7 @@ class RagService:
 
     # --- corpus --------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
-        report = Ingestor(self.store, self.embedder, self.settings).ingest(paths, progress, prune)
+        report = Ingestor(self.store, self.embedder, self.analyzer, self.settings).ingest(paths, progress, prune)
         if report.changed:
             self.retriever.keyword_index(force=True)  # rebuild (and save) now, not on the next question
         return report
@@ -228,22 +230,42 @@ def keyword_cache_dir(settings: Settings) -> Path | None:
     return settings.data_path / "keyword" / f"{store}{settings.collection}"
 
 
-def build_service(settings: Settings, embedder: Embedder | None = None) -> RagService:
-    """The whole pipeline from settings; pass an embedder to share one loaded model."""
+def build_service(settings: Settings, embedder: Embedder | None = None,
+                  analyzer: Analyzer | None = None) -> RagService:
+    """The whole pipeline from settings; pass an embedder and an analyzer to share loaded models."""
     embedder = embedder or build_embedder(settings)
+    analyzer = analyzer or Analyzer()
     store = Store(build_client(settings), settings.collection, settings.dense_search_ef)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
-    answerer = build_answerer(settings, embedder, store.article_text if settings.require_question_names else None)
+    answerer = build_answerer(settings, embedder, analyzer, PassageSentences(store, analyzer, embedder))
     return RagService(settings, store, embedder, retriever, answerer,
-                      rewriter=getattr(answerer, "rewrite", standalone_question))
+                      rewriter=getattr(answerer, "rewrite", standalone_question), analyzer=analyzer)
 
 
-def build_answerer(settings: Settings, embedder: Embedder, article_text=None):
-    """The extractive answerer, or — with llm_provider set — the generative one that falls back to it.
-    article_text (article id -> title and body): answers quote only articles naming what the question names."""
-    extractive = ExtractiveAnswerer(embedder, max_sentences=settings.answer_max_sentences,
-                                    min_score=settings.min_answer_score, article_text=article_text)
+class PassageSentences:
+    """passages -> the sentences of each, as ingestion stored them (analysis and embedding). A passage stored
+    before sentences were (an older store not ingested again since) is analyzed and embedded now."""
+
+    def __init__(self, store: Store, analyzer: Analyzer, embedder: Embedder):
+        self.store, self.analyzer, self.embedder = store, analyzer, embedder
+
+    def __call__(self, passages: Sequence) -> list[list[StoredSentence]]:
+        stored = self.store.sentences_of([p.passage_id for p in passages])
+        return [stored.get(p.passage_id) or self.analyzed_now(p) for p in passages]
+
+    def analyzed_now(self, passage) -> list[StoredSentence]:
+        log.warning("passage %s has no stored analysis: ingest its article again", passage.passage_id)
+        sentences = self.analyzer.articles([passage.text])[0]
+        vectors = self.embedder.embed_cached([passage.text[s.start:s.end] for s in sentences])
+        return [StoredSentence(passage.passage_id, s, v) for s, v in zip(sentences, vectors)]
+
+
+def build_answerer(settings: Settings, embedder: Embedder, analyzer: Analyzer, sentences_of):
+    """The extractive answerer, or — with llm_provider set — the generative one that falls back to it."""
+    extractive = ExtractiveAnswerer(embedder, analyzer, sentences_of, max_sentences=settings.answer_max_sentences,
+                                    min_score=settings.min_answer_score, min_coverage=settings.min_answer_coverage,
+                                    require_question_names=settings.require_question_names)
     if not settings.llm_provider:
         return extractive
     from rag.llm import GenerativeAnswerer, build_llm

@@ -2,14 +2,17 @@
 Passages are written as llama-index TextNodes through its ChromaVectorStore and searched with Chroma's own
 query (the llama-index query path cost twice as much per question).
 
-Two collections: `<name>_passages` (one record per passage, with its embedding) and `<name>_articles`
-(one record per article: its full body and content hash). The article record is written after its
+Three collections: `<name>_passages` (one record per passage, with its embedding), `<name>_sentences` (one
+record per sentence of a passage: its embedding and its linguistic analysis from rag.analysis, so answering
+neither parses nor embeds passages) and `<name>_articles` (one record per article: its full body and content
+hash). The article record is written after its
 passages and so marks an article as complete; `<name>_meta` holds a generation stamp that changes with
 every ingestion that changes anything, so other processes know to refresh their keyword index.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from rag.analysis import SentenceAnalysis
 from rag.config import Settings
 from rag.errors import StoreUnavailable
 from rag.models import Article, Chunk, Filters, Passage
@@ -28,11 +32,24 @@ FILTER_OVERFETCH = 4  # filtered dense search: nearest k * this, filtered in mem
 _EMPTY = ""
 
 
+ANALYSIS_VERSION = 1  # bump when what ingestion stores per sentence changes: stored articles are redone
+
+
 @dataclass(frozen=True)
 class ArticleState:
     content_hash: str
     origin: str
     n_passages: int
+    analysis_version: int = 0
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A sentence of a passage as ingestion stored it: offsets relative to the passage text."""
+
+    passage_id: str
+    analysis: SentenceAnalysis
+    vector: np.ndarray
 
 
 def build_client(settings: Settings):
@@ -71,6 +88,8 @@ class Store:
                                                         metadata=space)
         if dense_search_ef is not None:
             self._set_search_ef(dense_search_ef)
+        self.sentences = client.get_or_create_collection(f"{collection}_sentences", embedding_function=None,
+                                                         metadata=space)
         self.articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None,
                                                         metadata=space)
         self._meta = client.get_or_create_collection(f"{collection}_meta", embedding_function=None)
@@ -100,7 +119,8 @@ class Store:
         for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
             for article_id, meta in zip(ids, metas):
                 states[article_id] = ArticleState(meta.get("content_hash", ""), meta.get("origin", ""),
-                                                  int(meta.get("n_passages", 0)))
+                                                  int(meta.get("n_passages", 0)),
+                                                  int(meta.get("analysis_version", 0)))
         return states
 
     def passage_counts(self) -> dict[str, int]:
@@ -123,6 +143,21 @@ class Store:
                 return
             yield got["ids"], got.get("metadatas") or [], got.get("documents") or []
             offset += len(got["ids"])
+
+    def sentences_of(self, passage_ids: Sequence[str]) -> dict[str, list[StoredSentence]]:
+        """The stored sentences of these passages, in order (a passage ingested before sentences were stored
+        has none)."""
+        found: dict[str, list[StoredSentence]] = {}
+        if not passage_ids:
+            return found
+        got = self.sentences.get(where={"passage_id": {"$in": list(dict.fromkeys(passage_ids))}},
+                                 include=["metadatas", "embeddings"])
+        rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda row: (row[0]["passage_id"], row[0]["n"]))
+        for meta, vector in rows:
+            analysis = SentenceAnalysis.from_list(json.loads(meta["analysis"]))
+            found.setdefault(meta["passage_id"], []).append(
+                StoredSentence(meta["passage_id"], analysis, np.asarray(vector, dtype=np.float32)))
+        return found
 
     def get_article(self, article_id: str) -> Article | None:
         got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
@@ -170,28 +205,50 @@ class Store:
                                                             got["documents"][0], got["distances"][0])]
 
     # --- writing -------------------------------------------------------------------------------
-    def write_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
-        """Write these articles' new passages, then their records (a record marks an article complete), and
-        only then remove their old passages: a run killed at any point loses no stored version (the new
-        passage ids carry the new content hash, so old and new never collide); the next run tidies up."""
+    def write_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray, np.ndarray]]) -> None:
+        """Write these articles' new passages and their sentences (article, chunks, passage vectors, sentence
+        vectors in chunk order), then their records (a record marks an article complete), and only then remove
+        their old passages: a run killed at any point loses no stored version (the new passage ids carry the new
+        content hash, so old and new never collide); the next run tidies up."""
         if not batch:
             return
-        article_ids = [article.id for article, _, _ in batch]
-        nodes = [node for article, chunks, vectors in batch for node in _nodes(article, chunks, vectors)]
+        article_ids = [article.id for article, _, _, _ in batch]
+        nodes = [node for article, chunks, vectors, _ in batch for node in _nodes(article, chunks, vectors)]
         new_ids = {node.node_id for node in nodes}
         existing = set(self.passages.get(where={"article_id": {"$in": article_ids}}, include=[])["ids"])
         if existing & new_ids:  # the same version again (a run killed before its record): rewrite it whole
-            self.passages.delete(ids=sorted(existing & new_ids))
+            self._delete_passage_ids(sorted(existing & new_ids))
         if nodes:
             self.vector_store.add(nodes)
+            self._add_sentences(batch)
         self.articles.upsert(ids=article_ids,
-                             documents=[article.body for article, _, _ in batch],
-                             embeddings=[_mean_vector(vectors) for _, _, vectors in batch],
-                             metadatas=[_article_metadata(article, len(chunks)) for article, chunks, _ in batch])
+                             documents=[article.body for article, _, _, _ in batch],
+                             embeddings=[_mean_vector(vectors) for _, _, vectors, _ in batch],
+                             metadatas=[_article_metadata(article, len(chunks)) for article, chunks, _, _ in batch])
         if existing - new_ids:
-            self.passages.delete(ids=sorted(existing - new_ids))
+            self._delete_passage_ids(sorted(existing - new_ids))
+
+    def _add_sentences(self, batch) -> None:
+        ids, vectors, metadatas = [], [], []
+        for article, chunks, _, sentence_vectors in batch:
+            sentences = [(chunk, n, sentence) for chunk in chunks for n, sentence in enumerate(chunk.sentences)]
+            for (chunk, n, sentence), vector in zip(sentences, sentence_vectors):
+                passage_id = _passage_id(article, chunk)
+                ids.append(f"{passage_id}::{n}")
+                vectors.append(vector.tolist())
+                metadatas.append({"article_id": article.id, "passage_id": passage_id, "n": n,
+                                  "analysis": json.dumps(sentence.shifted(-chunk.start).to_list(),
+                                                         ensure_ascii=False, separators=(",", ":"))})
+        for first in range(0, len(ids), 4000):  # Chroma caps one write's size
+            self.sentences.add(ids=ids[first:first + 4000], embeddings=vectors[first:first + 4000],
+                               metadatas=metadatas[first:first + 4000])
+
+    def _delete_passage_ids(self, passage_ids: list[str]) -> None:
+        self.sentences.delete(where={"passage_id": {"$in": passage_ids}})
+        self.passages.delete(ids=passage_ids)
 
     def delete_passages(self, article_id: str) -> None:
+        self.sentences.delete(where={"article_id": article_id})
         self.passages.delete(where={"article_id": article_id})
 
     def delete_article(self, article_id: str) -> None:
@@ -213,7 +270,7 @@ def _mean_vector(vectors: np.ndarray) -> list[float]:
 def _article_metadata(article: Article, n_passages: int) -> dict:
     return {"title": article.title, "date": article.date or _EMPTY, "date_num": date_number(article.date),
             "source": article.source or _EMPTY, "url": article.url or _EMPTY, "origin": article.origin,
-            "content_hash": article.content_hash, "n_passages": n_passages}
+            "content_hash": article.content_hash, "n_passages": n_passages, "analysis_version": ANALYSIS_VERSION}
 
 
 def _nodes(article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> list:
@@ -224,7 +281,7 @@ def _nodes(article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) ->
         metadata = {"article_id": article.id, "title": article.title, "date": article.date or _EMPTY,
                     "date_num": date_number(article.date), "source": article.source or _EMPTY,
                     "url": article.url or _EMPTY, "start": chunk.start, "end": chunk.end,
-                    "index": chunk.index}
+                    "index": chunk.index, "section": chunk.section}
         node = TextNode(id_=_passage_id(article, chunk), text=chunk.text, metadata=metadata,
                         embedding=vector.tolist(), start_char_idx=chunk.start, end_char_idx=chunk.end)
         node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
@@ -236,7 +293,7 @@ def passage_from_record(passage_id: str, meta: dict, text: str, score: float = 0
     return Passage(passage_id=passage_id, article_id=meta["article_id"], title=meta.get("title", ""),
                    text=text, start=int(meta.get("start", 0)), end=int(meta.get("end", 0)),
                    date=meta.get("date") or None, source=meta.get("source") or None,
-                   url=meta.get("url") or None, score=score)
+                   url=meta.get("url") or None, section=meta.get("section") or None, score=score)
 
 
 def chroma_where(filters: Filters | None) -> dict | None:

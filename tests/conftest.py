@@ -36,23 +36,31 @@ def embedder():
     return build_embedder(load_settings(env={}))
 
 
+@pytest.fixture(scope="session")
+def analyzer():
+    """spaCy's English pipeline, loaded once for the whole session."""
+    from rag.analysis import Analyzer
+
+    return Analyzer()
+
+
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path)
 
 
 @pytest.fixture
-def service(settings, embedder):
+def service(settings, embedder, analyzer):
     """A fresh, empty service on its own store."""
-    yield build_service(settings, embedder)
+    yield build_service(settings, embedder, analyzer)
     clear_chroma_cache()
 
 
 @pytest.fixture(scope="session")
-def corpus_service(tmp_path_factory, embedder) -> RagService:
+def corpus_service(tmp_path_factory, embedder, analyzer) -> RagService:
     """A service with the fixture articles ingested; shared, so tests must not change its store."""
     root = tmp_path_factory.mktemp("corpus-store")
-    service = build_service(make_settings(root), embedder)
+    service = build_service(make_settings(root), embedder, analyzer)
     service.ingest([ARTICLES], progress=False)
     yield service
     clear_chroma_cache()
@@ -95,7 +103,7 @@ def live_server(app):
 def failing_live_server(corpus_service):
     """Base URL of an app whose /api/ask answers 500 with the JSON error shape."""
     s = corpus_service
-    failing = FailingService(s.settings, s.store, s.embedder, s.retriever, s.answerer)
+    failing = FailingService(s.settings, s.store, s.embedder, s.retriever, s.answerer, analyzer=s.analyzer)
     server, thread = _serve(create_app(service=failing))
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

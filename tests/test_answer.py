@@ -149,7 +149,7 @@ def test_the_name_check_can_be_turned_off(corpus_service):
 
     s = corpus_service
     settings = s.settings.replace(require_question_names=False)
-    lenient = RagService(settings, s.store, s.embedder, s.retriever, build_answerer(settings, s.embedder))
+    lenient = RagService(settings, s.store, s.embedder, s.retriever, build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of))
     assert lenient.ask("How many rail workers went on strike in Valdoria?").answered
 
 

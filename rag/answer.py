@@ -17,20 +17,32 @@ analysis (rag.analysis) and embedding were stored at ingest; only the question i
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+import Stemmer
 
 from rag.analysis import AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span
 from rag.embedding import Embedder
 from rag.models import Answer, Citation, Passage, ShortAnswer
 
+@functools.lru_cache(maxsize=65536)
+def stem(lemma: str) -> str:
+    """Lemmas are matched by their stem, so a noun matches its verb ("meeting", "meet")."""
+    return _STEMMER.stemWord(lemma)
+
+
 NOT_FOUND = "The corpus does not hold an answer to this question."
 NO_PASSAGES = "No article in the corpus matches this question and its filters."
+YES_NO = ("A yes-or-no question: here is the evidence from each source. A yes/no verdict needs the generative "
+          "mode (llm_provider).")
+_STEMMER = Stemmer.Stemmer("english")
 _SOURCE_MARKER = re.compile(r"\s*\[\d+\]")  # "[7]" in an article's own text: only our markers may look so
 
 # "which X" / "what X": the entity types X names (anything else: noun chunks headed by X)
@@ -48,6 +60,7 @@ FOCUS_TYPES = {
     **dict.fromkeys("price amount cost sum".split(), frozenset({"MONEY"})),
     **dict.fromkeys("number".split(), AMOUNTS),
 }
+VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
 PUBLISHING = frozenset({"publish", "report", "release", "write", "date", "post", "issue", "print"})
 
 
@@ -68,6 +81,8 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
         if focus in ("far", "big", "large", "high", "tall", "deep", "heavy", "fast"):
             return AMOUNTS
     if wh in ("what", "which"):
+        if focus not in FOCUS_TYPES and VALUE_WORDS & set(question.terms):  # "what is it worth?"
+            return AMOUNTS
         return FOCUS_TYPES.get(focus)
     return None
 
@@ -86,7 +101,41 @@ class Sentence:
 
     @property
     def lemmas(self) -> frozenset[str]:
-        return frozenset(self.analysis.terms)
+        return frozenset(map(stem, self.analysis.terms))
+
+
+SHORT_ANSWER_POOL = 8  # best sentences searched for a short answer
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What decides whether the corpus holds the answer; none of it shrinks with the question's length."""
+
+    names_found: bool  # every name the question uses is in a retrieved passage, title or source
+    score: float  # the lead sentence's relevance
+    covers: float  # its share of the question's words other than names (weighted by rarity)
+    dense: float  # its closeness in meaning to the question
+    typed: bool  # the question asks for a kind of thing (a person, a place, a date, a number…)
+    short: bool  # a span of that kind was found
+    lexical: float = 0.0  # the lead's share of all the question's words, names included
+    closeness: float = 0.0  # the short answer's closeness to the question's words
+
+    @classmethod
+    def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
+        lead = chosen[0] if chosen else None
+        if lead is None:
+            return cls(names_found, 0.0, 0.0, 0.0, expected_types(question) is not None, candidate is not None)
+        return cls(names_found, lead.score, lead.covers, lead.dense, expected_types(question) is not None,
+                   candidate is not None, lead.lexical, candidate.closeness if candidate else 0.0)
+
+
+@dataclass(frozen=True)
+class Findings:
+    chosen: list[Sentence]  # the answer's sentences, the lead first
+    short: ShortAnswer | None
+    evidence: Evidence
+    published: Answer | None  # the answer from the article's date, for "when was it published?"
+    yes_no: bool = False
 
 
 @dataclass
@@ -96,6 +145,7 @@ class Candidate:
     sentence: Sentence
     span: Span  # offsets relative to the passage text
     score: float
+    closeness: float  # to the question's words in its sentence (see _closeness)
     passages: set[int] = field(default_factory=set)
 
 
@@ -103,8 +153,9 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, analyzer: Analyzer, sentences_of: Callable[[list[Passage]], list],
-                 *, max_sentences: int = 3, min_score: float = 0.3, min_coverage: float = 0.5,
-                 dense_weight: float = 0.7, margin: float = 0.12, require_question_names: bool = True):
+                 *, max_sentences: int = 3, min_score: float = 0.35, min_coverage: float = 0.3,
+                 close_meaning: float = 0.4, dense_weight: float = 0.7, margin: float = 0.12,
+                 require_question_names: bool = True):
         """sentences_of: passages -> for each passage its StoredSentences (rag.store), analyzed and embedded
         at ingest. min_score: least sentence relevance; min_coverage: least share of the question's words
         (other than names) the best evidence must hold; require_question_names: every name the question uses
@@ -115,6 +166,7 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.min_score = min_score
         self.min_coverage = min_coverage
+        self.close_meaning = close_meaning
         self.dense_weight = dense_weight
         self.margin = margin
         self.require_question_names = require_question_names
@@ -122,21 +174,37 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         if not passages:
             return Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
+        found = self.findings(question, passages)
+        if found.published is not None:
+            return found.published
+        if not self.holds_answer(found.evidence):
+            return Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
+                          passages=passages)
+        text, citations = compose(found.chosen, passages)
+        return Answer(question=question, answer=text, answered=True, answerer=self.name, citations=citations,
+                      passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
+
+    def findings(self, question: str, passages: list[Passage]) -> "Findings":
+        """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""
         analysis = self.analyzer.question(question)
         stored = self.sentences_of(passages)
         sentences = self.scored_sentences(analysis, passages, stored)
         published = self.publication_answer(analysis, sentences, passages)
-        if published is not None:
-            return published
+        short, candidate = self.short_answer(analysis, sentences, passages)
+        chosen = self.with_every_name(analysis, self.select(sentences, candidate and candidate.sentence), sentences)
         names_found = not self.require_question_names or names_in(analysis, passages, stored)
-        chosen = self.select(analysis, sentences) if names_found else []
-        if not chosen:
-            return Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
-                          passages=passages)
-        text, citations = compose(chosen, passages)
-        short = self.short_answer(analysis, chosen, sentences, passages)
-        return Answer(question=question, answer=text, answered=True, answerer=self.name,
-                      citations=citations, passages=passages, short_answer=short)
+        return Findings(chosen, short, Evidence.of(analysis, chosen, candidate, names_found), published,
+                        analysis.yes_no)
+
+    def holds_answer(self, evidence: "Evidence") -> bool:
+        """Whether the evidence answers the question: every name it uses was found, the lead sentence is
+        relevant, holds enough of what is asked (or says it in other words: close in meaning), and for a
+        question of a kind (who, when, how many…) something of that kind stands in the evidence."""
+        if not evidence.names_found or evidence.score < self.min_score:
+            return False
+        if evidence.typed and not evidence.short:
+            return False
+        return evidence.covers >= self.min_coverage or evidence.dense >= self.close_meaning
 
     # --- sentences ------------------------------------------------------------------------------------
     def scored_sentences(self, question: QuestionAnalysis, passages: list[Passage], stored: list) -> list[Sentence]:
@@ -145,13 +213,16 @@ class ExtractiveAnswerer:
         if not sentences:
             return []
         weights = self.term_weights(question, [s.lemmas for s in sentences])
-        # what is asked about, beyond the names: not the noun that names the answer's kind ("which city")
-        asked = {t: w for t, w in weights.items() if t not in question.name_terms and t != question.focus}
+        # what is asked about, beyond the names: not the word that names the answer's kind ("which city",
+        # "how long")
+        names, kind = {stem(t) for t in question.name_terms}, stem(question.focus)
+        asked = {t: w for t, w in weights.items() if t not in names and t != kind}
         dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.text)
         for sentence, similarity in zip(sentences, dense):
+            held = said_otherwise(weights, sentence.lemmas)
             sentence.dense = float(similarity)
-            sentence.lexical = _share(weights, sentence.lemmas)
-            sentence.covers = _share(asked, sentence.lemmas) if asked else 1.0
+            sentence.lexical = _share(weights, held)
+            sentence.covers = _share(asked, held) if asked else 1.0
             sentence.score = (self.dense_weight * sentence.dense + (1 - self.dense_weight) * sentence.lexical
                               + 0.03 / (1 + sentence.passage_index))
         return sorted(sentences, key=lambda s: -s.score)
@@ -161,20 +232,17 @@ class ExtractiveAnswerer:
         """The question's words weighted by their rarity among the candidate sentences (a word every sentence
         holds is the story's topic and says little); names weigh half: retrieval has found their story."""
         n = len(sentence_terms)
-        return {t: (0.5 if t in question.name_terms else 1.0)
-                * math.log((n + 1) / (sum(t in terms for terms in sentence_terms) + 0.5))
-                for t in question.terms}
+        names = {stem(t) for t in question.name_terms}
+        return {t: (0.5 if t in names else 1.0) * math.log((n + 1) / (sum(t in terms for terms in sentence_terms) + 0.5))
+                for t in map(stem, question.terms)}
 
-    def select(self, question: QuestionAnalysis, ranked: list[Sentence]) -> list[Sentence]:
-        """The best sentences within a margin of the top one, near-duplicates folded together; none when the
-        evidence does not cover what is asked."""
-        if not ranked or ranked[0].score < self.min_score:
+    def select(self, ranked: list[Sentence], lead: Sentence | None = None) -> list[Sentence]:
+        """The sentences within a margin of the top one, led by the short answer's sentence, else by the one
+        among the first four that holds most of what is asked; near-duplicates folded together."""
+        if not ranked:
             return []
-        floor = max(self.min_score, ranked[0].score - self.margin)
-        within = [s for s in ranked if s.score >= floor]
-        lead = max(within[:4], key=lambda s: (s.covers >= self.min_coverage, s.covers, s.score))
-        if lead.covers < self.min_coverage and lead.dense < 0.6:
-            return []
+        within = [s for s in ranked if s.score >= ranked[0].score - self.margin]
+        lead = lead or max(within[:4], key=lambda s: (s.covers, s.score))
         chosen: list[Sentence] = []
         for sentence in [lead, *[s for s in within if s is not lead]]:
             twin = next((c for c in chosen if _near_duplicate(c, sentence)), None)
@@ -184,48 +252,66 @@ class ExtractiveAnswerer:
                 chosen.append(sentence)
         return chosen
 
+    def with_every_name(self, question: QuestionAnalysis, chosen: list[Sentence],
+                        ranked: list[Sentence]) -> list[Sentence]:
+        """A question naming several people, places or stories is answered from the sentences that together
+        name them: for a name no chosen sentence holds, the best sentence that does is added."""
+        if len(question.entities) < 2 or not chosen:
+            return chosen
+        for name in sorted(stem(t) for t in question.name_terms):
+            if any(name in s.lemmas for s in chosen):
+                continue
+            holder = next((s for s in ranked[:30] if name in s.lemmas and s.score >= self.min_score), None)
+            if holder is not None and not any(_near_duplicate(holder, c) for c in chosen):
+                chosen.append(holder)
+        return chosen
+
     # --- the short answer -----------------------------------------------------------------------------
-    def short_answer(self, question: QuestionAnalysis, chosen: list[Sentence], ranked: list[Sentence],
-                     passages: list[Passage]) -> ShortAnswer | None:
+    def short_answer(self, question: QuestionAnalysis, ranked: list[Sentence],
+                     passages: list[Passage]) -> tuple[ShortAnswer | None, Candidate | None]:
+        """The best span of the asked kind in the best sentences, and the candidate it was."""
         types = expected_types(question)
-        if question.wh in ("why", "") or (question.wh == "how" and types is None):
-            return None
-        floor = chosen[0].score - self.margin
-        pool = [s for s in ranked[:12] if s.score >= floor or s in chosen]
-        candidates = self.candidates(question, types, pool, passages)
+        if not ranked or question.wh in ("why", "") or (question.wh == "how" and types is None):
+            return None, None
+        pool = ranked[:SHORT_ANSWER_POOL]
+        candidates = self.candidates(question, types, pool, passages, ranked)
         if not candidates:
-            return None
+            return None, None
         best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))
         passage = passages[best.sentence.passage_index]
-        total = sum(c.score for c in candidates) or 1.0
-        return ShortAnswer(text=best.text, passage_id=passage.passage_id, article_id=passage.article_id,
-                           start=passage.start + best.span.start, end=passage.start + best.span.end,
-                           passage_start=best.span.start, passage_end=best.span.end,
-                           confidence=round(min(1.0, best.score / total + 0.1 * (len(best.passages) - 1)), 3))
+        total = sum(max(c.score, 0.0) for c in candidates) or 1.0
+        short = ShortAnswer(text=best.text, passage_id=passage.passage_id, article_id=passage.article_id,
+                            start=passage.start + best.span.start, end=passage.start + best.span.end,
+                            passage_start=best.span.start, passage_end=best.span.end,
+                            confidence=round(min(1.0, max(best.score, 0.0) / total + 0.1 * (len(best.passages) - 1)), 3))
+        return short, best
 
     def candidates(self, question: QuestionAnalysis, types: frozenset[str] | None, pool: list[Sentence],
-                   passages: list[Passage]) -> list[Candidate]:
+                   passages: list[Passage], ranked: list[Sentence]) -> list[Candidate]:
         found: dict[str, Candidate] = {}
-        asked = set(question.terms)
+        weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
+        preferred = _preferred(question)
+        asked = set(map(stem, question.terms))
         question_text = question.text.lower()
         for sentence in pool:
             text = passages[sentence.passage_index].text
-            for span in _spans_of_type(sentence.analysis, types, question.focus):
+            for span in _spans_of_type(sentence.analysis, types, question.focus, sentence is pool[0]):
                 words = _strip_determiners(text[span.start:span.end])
                 if not words or words.lower() in question_text:
                     continue
-                span_terms = {w.lower() for w in re.findall(r"\w+", words)}
+                span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
                 if span_terms and span_terms <= asked | _FUNCTION_WORDS:
                     continue
                 key = words.lower()
-                score = sentence.score + 0.1 * _closeness(sentence.analysis, span, asked)
-                if types is not None and span.label in types:
-                    score += 0.05 if span.label == _first(types, question) else 0.0
+                closeness = _closeness(sentence.analysis, span, weights)
+                score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
+                if span.label in preferred:
+                    score += 0.05
                 current = found.get(key)
                 if current is None or score > current.score:
                     start = span.start + text[span.start:span.end].find(words)
                     found[key] = Candidate(words, key, sentence, Span(start, start + len(words), span.label), score,
-                                           (current.passages if current else set()))
+                                           closeness, (current.passages if current else set()))
                 found[key].passages.add(passages[sentence.passage_index].article_id)
         return _merge_contained(list(found.values()))
 
@@ -259,29 +345,40 @@ def _strip_determiners(text: str) -> str:
     return _DETERMINERS.sub("", " ".join(text.split())).strip(" ,;:.")
 
 
-def _first(types: frozenset[str], question: QuestionAnalysis) -> str:
-    """The type preferred among the expected ones: a person for who, a city or country for where."""
+def _preferred(question: QuestionAnalysis) -> frozenset[str]:
+    """The types preferred among the expected ones: a person for who, a city or country for where, an amount
+    with its unit for how much."""
     if question.wh in ("who", "whom", "whose"):
-        return "PERSON"
+        return frozenset({"PERSON"})
     if question.wh == "where":
-        return "GPE"
-    return next(iter(sorted(types)))
+        return frozenset({"GPE"})
+    if (question.wh == "how" and question.focus == "much") or VALUE_WORDS & set(question.terms):
+        return frozenset({"MONEY", "QUANTITY", "PERCENT"})
+    if question.wh == "how" and question.focus == "many":
+        return frozenset({"CARDINAL"})
+    return frozenset()
 
 
-def _spans_of_type(sentence: SentenceAnalysis, types: frozenset[str] | None, focus: str) -> list[Span]:
+def _spans_of_type(sentence: SentenceAnalysis, types: frozenset[str] | None, focus: str, lead: bool) -> list[Span]:
+    """Entities of the asked types; else noun chunks headed by the question's focus noun ("what kind of
+    relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun chunk."""
     if types is not None:
         return [e for e in sentence.entities if e.label in types]
     headed = [c for c in sentence.chunks if c.label == focus]
-    return headed or [*sentence.entities, *sentence.chunks]
+    return headed or ([*sentence.entities, *sentence.chunks] if lead else [])
 
 
-def _closeness(sentence: SentenceAnalysis, span: Span, asked: set[str]) -> float:
-    """1 for a span next to the question's words in the sentence, falling off with distance in characters."""
-    positions = [start for lemma, start in zip(sentence.terms, sentence.term_starts) if lemma in asked]
-    if not positions:
-        return 0.0
-    distance = min(abs(p - span.start) if p < span.start else abs(p - span.end) for p in positions)
-    return 1.0 / (1.0 + distance / 40.0)
+def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]) -> float:
+    """How near the span stands to the question's words in the sentence: each word's weight, falling off with
+    its distance in characters from the span, over the weight of all the words (1: all right next to it)."""
+    nearest: dict[str, int] = {}
+    for lemma, start in zip(sentence.terms, sentence.term_starts):
+        term = stem(lemma)
+        if term in weights and not span.start <= start < span.end:
+            distance = span.start - start if start < span.start else start - span.end
+            nearest[term] = min(distance, nearest.get(term, distance))
+    total = sum(weights.values())
+    return sum(weights[t] / (1.0 + d / 20.0) for t, d in nearest.items()) / total if total > 0 else 0.0
 
 
 def _merge_contained(candidates: list[Candidate]) -> list[Candidate]:
@@ -295,6 +392,28 @@ def _merge_contained(candidates: list[Candidate]) -> list[Candidate]:
             host.passages |= candidate.passages
             host.score = max(host.score, candidate.score)
     return keep
+
+
+QUESTION_WORDS = Path(__file__).resolve().parent / "lexicon" / "question_words.txt"
+
+
+@functools.lru_cache(maxsize=1)
+def other_words() -> dict[str, frozenset[str]]:
+    """Question word -> the words an article may say it with ("run" -> "chief executive"), stemmed, from
+    lexicon/question_words.txt: the small pipeline has no word vectors, and sentence embeddings miss these."""
+    found: dict[str, frozenset[str]] = {}
+    for line in QUESTION_WORDS.read_text(encoding="utf-8").splitlines():
+        word, colon, others = line.partition(":")
+        if colon and not word.lstrip().startswith("#"):
+            key = stem(word.strip().lower())
+            found[key] = found.get(key, frozenset()) | {stem(w.lower()) for w in others.split()} - {key}
+    return found
+
+
+def said_otherwise(weights: dict[str, float], terms: frozenset[str]) -> frozenset[str]:
+    """A sentence's terms, plus the question's terms it says in other words (one way only)."""
+    alternatives = other_words()
+    return terms | {t for t in weights if t not in terms and not alternatives.get(t, frozenset()).isdisjoint(terms)}
 
 
 def names_in(question: QuestionAnalysis, passages: list[Passage], stored: list) -> bool:

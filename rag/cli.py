@@ -126,6 +126,8 @@ def run_ask(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
+    if answer.short_answer is not None:
+        print(f"Answer: {answer.short_answer.text}\n")
     print(textwrap.fill(answer.answer, 100))
     for citation in answer.citations:
         p = citation.passage

@@ -3,9 +3,12 @@ reciprocal rank, with filters by date range and source applied to both."""
 
 from __future__ import annotations
 
+import calendar
 import copy
+import datetime as dt
 import json
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -51,6 +54,7 @@ class KeywordIndex:
         self.dates = np.array([date_number(p.date) for p in passages], dtype=np.int64)
         self.sources = np.array([p.source or "" for p in passages], dtype=object)
         self.bm25 = bm25
+        self._known_sources: list[str] | None = None
         if passages and bm25 is None:
             texts = [f"{p.title}\n{p.section or ''}\n{p.text}" for p in passages]
             ids = self.tokenizer.tokenize(texts, return_as="ids", show_progress=False)
@@ -94,6 +98,20 @@ class KeywordIndex:
         top = np.argsort(-scores, kind="stable")[:k]
         return [replace(self.passages[i], score=float(scores[i])) for i in top if scores[i] > 0]
 
+    def implied_filters(self, question: str) -> Filters | None:
+        """The sources the question names and the day or month it names, as filters; None when it names
+        neither, or no stored article is of that source or dated then."""
+        if self._known_sources is None:
+            self._known_sources = sorted({s for s in self.sources.tolist() if s and len(s) >= 3}, key=len)
+        lowered = question.lower()
+        sources = tuple(s for s in self._known_sources
+                        if re.search(rf"(?<!\w){re.escape(s.lower())}(?!\w)", lowered))
+        date_from, date_to = dates_named(question)
+        if date_from and not np.any((self.dates >= date_number(date_from)) & (self.dates <= date_number(date_to))):
+            date_from = date_to = None
+        implied = Filters(date_from, date_to, sources)
+        return None if implied.is_empty() else implied
+
     def _mask(self, filters: Filters | None) -> np.ndarray:
         mask = np.ones(len(self.passages), dtype=bool)
         if filters is None or filters.is_empty():
@@ -115,6 +133,7 @@ class Retrieval:
     dense: list[Passage]
     keyword: list[Passage]
     timings_ms: dict[str, float]
+    implied: Filters | None = None  # filters read from the question itself, when they were applied
 
 
 class HybridRetriever:
@@ -182,6 +201,19 @@ class HybridRetriever:
         _remove_other_generations(folder)
 
     def retrieve(self, question: str, top_k: int, filters: Filters | None = None) -> Retrieval:
+        """The top_k passages for the question. Without filters of its own, a question that names a source
+        the store knows ("according to Reuters") or a date ("in March 2024", "on 2024-03-11") of which some
+        article is dated is searched within them first; when nothing there matches, everywhere."""
+        implied = None if filters is not None and not filters.is_empty() else \
+            self.keyword_index().implied_filters(question)
+        if implied is not None:
+            found = self._retrieve(question, top_k, implied)
+            if found.passages:
+                found.implied = implied
+                return found
+        return self._retrieve(question, top_k, filters)
+
+    def _retrieve(self, question: str, top_k: int, filters: Filters | None) -> Retrieval:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         vector = self.embedder.embed_query(question)
@@ -196,6 +228,43 @@ class HybridRetriever:
         fused = fuse(dense, keyword, self.rrf_k, self.keyword_weight)[:top_k]
         timings["fusion"] = _ms_since(started)
         return Retrieval(fused, dense, keyword, timings)
+
+
+_MONTH_DATE = re.compile(r"\b(?:(\d{1,2})\s+)?([A-Z][a-z]{2,8})\.?\s+(?:(\d{1,2}),?\s+)?((?:19|20)\d\d)\b")
+_ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+
+
+def dates_named(question: str) -> tuple[str | None, str | None]:
+    """The first day ("2024-03-11", "11 March 2024", "March 11, 2024") or month ("March 2024") the question
+    names, as a date range; (None, None) when it names none (a year alone is too often the story's, not the
+    article's)."""
+    iso = _ISO_DATE.search(question)
+    if iso:
+        try:
+            day = dt.date(*map(int, iso.groups())).isoformat()
+            return day, day
+        except ValueError:
+            pass
+    for match in _MONTH_DATE.finditer(question):
+        day_before, month_name, day_after, year = match.groups()
+        month = _MONTHS.get(month_name.lower()[:3])
+        if month is None or month_name.lower() not in _MONTH_NAMES:
+            continue
+        day = day_before or day_after
+        try:
+            if day:
+                named = dt.date(int(year), month, int(day)).isoformat()
+                return named, named
+            last = calendar.monthrange(int(year), month)[1]
+            return dt.date(int(year), month, 1).isoformat(), dt.date(int(year), month, last).isoformat()
+        except ValueError:
+            continue
+    return None, None
+
+
+_MONTHS = {m: n for n, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTH_NAMES = set(calendar.month_name[1:]) | set(calendar.month_abbr[1:]) | {"Sept"}
+_MONTH_NAMES = {m.lower() for m in _MONTH_NAMES if m}
 
 
 def fuse(dense: list[Passage], keyword: list[Passage], rrf_k: int, keyword_weight: float) -> list[Passage]:

@@ -62,8 +62,8 @@ class RagService:
             for piece in re.findall(r"\S.*?(?:\]\s|$)", answer.answer):
                 yield "token", {"text": piece}
         data = answer.to_dict()
-        yield "answer", {k: data[k] for k in ("answer", "answered", "answerer", "notice", "standalone_question",
-                                              "check")}
+        yield "answer", {k: data[k] for k in ("short_answer", "answer", "answered", "answerer", "notice",
+                                              "standalone_question", "check")}
         yield "citations", {"citations": data["citations"]}
         yield "done", {"timings_ms": data["timings_ms"]}
 
@@ -249,13 +249,17 @@ class PassageSentences:
 
     def __init__(self, store: Store, analyzer: Analyzer, embedder: Embedder):
         self.store, self.analyzer, self.embedder = store, analyzer, embedder
+        self._warned = False
 
     def __call__(self, passages: Sequence) -> list[list[StoredSentence]]:
         stored = self.store.sentences_of([p.passage_id for p in passages])
         return [stored.get(p.passage_id) or self.analyzed_now(p) for p in passages]
 
     def analyzed_now(self, passage) -> list[StoredSentence]:
-        log.warning("passage %s has no stored analysis: ingest its article again", passage.passage_id)
+        if not self._warned:
+            self._warned = True
+            log.warning("passage %s has no stored analysis (stored by an older version): answering analyzes it "
+                        "now, which is slower; ingest its articles again", passage.passage_id)
         sentences = self.analyzer.articles([passage.text])[0]
         vectors = self.embedder.embed_cached([passage.text[s.start:s.end] for s in sentences])
         return [StoredSentence(passage.passage_id, s, v) for s, v in zip(sentences, vectors)]
@@ -265,6 +269,7 @@ def build_answerer(settings: Settings, embedder: Embedder, analyzer: Analyzer, s
     """The extractive answerer, or — with llm_provider set — the generative one that falls back to it."""
     extractive = ExtractiveAnswerer(embedder, analyzer, sentences_of, max_sentences=settings.answer_max_sentences,
                                     min_score=settings.min_answer_score, min_coverage=settings.min_answer_coverage,
+                                    close_meaning=settings.answer_close_meaning,
                                     require_question_names=settings.require_question_names)
     if not settings.llm_provider:
         return extractive

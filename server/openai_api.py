@@ -87,15 +87,21 @@ def _text_content(content: Any, number: int) -> str:
 
 def completion_from_answer(answer: dict, model: str) -> dict:
     return {"id": _completion_id(), "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["answer"]},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
                          "finish_reason": "stop"}],
             "usage": _usage(answer["standalone_question"], answer["answer"]),
             **_extras(answer)}
 
 
+def reply_text(answer: dict) -> str:
+    """The short answer first (when there is one), then the cited sentences."""
+    short = answer.get("short_answer")
+    return f"{short['text']}\n\n{answer['answer']}" if short else answer["answer"]
+
+
 def _extras(answer: dict) -> dict:
-    return {"sources": answer["citations"], "answerer": answer["answerer"], "notice": answer["notice"],
-            "answered": answer["answered"]}
+    return {"short_answer": answer.get("short_answer"), "sources": answer["citations"],
+            "answerer": answer["answerer"], "notice": answer["notice"], "answered": answer["answered"]}
 
 
 def _usage(question: str, text: str) -> dict:
@@ -124,7 +130,7 @@ def completion_chunks(events: Iterator[tuple[str, dict]], model: str) -> Iterato
         for name, data in events:
             if name in ("answer", "citations", "done"):
                 answer.update(data)
-        for piece in re.findall(r"\S+\s*", answer["answer"]):
+        for piece in re.findall(r"\S+\s*", reply_text(answer)):
             yield frame({"content": piece})
         yield frame({}, "stop", **_extras(answer))
     except RagError as exc:

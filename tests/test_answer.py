@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from rag.answer import NO_PASSAGES, NOT_FOUND, TermMatcher
+from rag.answer import NO_PASSAGES, NOT_FOUND
 from rag.errors import BadRequest, IndexNotReady, PayloadTooLarge
 from rag.models import Filters, Turn
 
@@ -23,15 +23,37 @@ def test_who_did_the_minister_meet(corpus_service):
     assert len(answer.answer) < 700  # a short answer, not the article
 
 
+def test_the_short_answer_is_a_span_of_the_asked_kind_at_its_offsets(corpus_service):
+    answer = corpus_service.ask("Who did Ilse Varga meet in Amberlin?")
+    short = answer.short_answer
+    assert short is not None and "Kellan" in short.text and "Varga" not in short.text
+    article = corpus_service.article(short.article_id)
+    assert article.body[short.start:short.end] == short.text
+    passage = next(p for p in answer.passages if p.passage_id == short.passage_id)
+    assert passage.text[short.passage_start:short.passage_end] == short.text
+    assert 0 < short.confidence <= 1
+    assert list(answer.to_dict())[:4] == ["question", "standalone_question", "short_answer", "answer"]
+
+
+@pytest.mark.parametrize("question, short", [
+    ("How many people were evacuated in Merrowick?", "6,400"),
+    ("When will the Sunmere Solar Park open?", "3 April 2025"),
+    ("How many rail workers went on strike in Kaldor?", "18,000"),
+])
+def test_short_answers_of_numbers_and_dates(corpus_service, question, short):
+    answer = corpus_service.ask(question)
+    assert answer.short_answer is not None and short in answer.short_answer.text
+
+
 @pytest.mark.parametrize("question, fact, article", [
     ("How many people were evacuated in Merrowick?", "6,400", "json-river-flood"),
     ("How much rain fell in the Tamsel valley?", "212 millimetres", "json-river-flood"),
     ("What was stolen from the Teskaran National Museum?", "Silver Falcon", "jsonl-museum-theft"),
     ("How many rail workers went on strike in Kaldor?", "18,000", "rail-strike"),
     ("When will the Sunmere Solar Park open?", "3 April 2025", "jsonl-solar-farm"),
-    # the article says it in other words (rag/lexicon/question_words.txt)
-    ("Who runs Brightfen Energy?", "Maren Holt", "jsonl-solar-farm"),  # "chief executive"
-    ("How much power can the Sunmere solar plant generate?", "480 megawatts", "jsonl-solar-farm"),  # capacity
+    # the article says it in other words ("chief executive", "capacity")
+    ("Who runs Brightfen Energy?", "Maren Holt", "jsonl-solar-farm"),
+    ("How much power can the Sunmere solar plant generate?", "480 megawatts", "jsonl-solar-farm"),
 ])
 def test_answers_name_the_fact_and_cite_its_article(corpus_service, question, fact, article):
     answer = corpus_service.ask(question)
@@ -39,14 +61,6 @@ def test_answers_name_the_fact_and_cite_its_article(corpus_service, question, fa
     sentence = next(s for s in re.split(r"(?<=\])\s+", answer.answer) if fact in s)
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", sentence)}
     assert {c.passage.article_id for c in answer.citations if c.n in markers} == {article}
-
-
-def test_question_words_match_the_words_articles_use_for_them_one_way_only():
-    matcher = TermMatcher()
-    said = matcher.terms("Brightfen chief executive Maren Holt said")
-    assert "run" in matcher.with_alternatives(matcher.weighted_terms("Who runs Brightfen?"), said)
-    asked = matcher.weighted_terms("Who is the chief of Brightfen?")
-    assert matcher.with_alternatives(asked, matcher.terms("Holt runs Brightfen")) == matcher.terms("Holt runs Brightfen")
 
 
 def test_every_sentence_carries_a_marker_that_points_at_a_retrieved_passage(corpus_service):
@@ -119,19 +133,14 @@ def test_an_empty_index_is_not_ready(service):
 
 
 @pytest.mark.parametrize("question, names", [
-    ("Who was appointed governor of the Bank of Portugal?", ["Bank Portugal"]),
-    ("Roughly how many railway employees joined the Kaldor walkout?", ["Kaldor"]),
-    ("When is the next round of Ostmere-Serevia talks scheduled?", ["Ostmere Serevia"]),
-    ("What price did Conoco set for West Texas Intermediate after its March increase?",
-     ["Conoco", "West Texas Intermediate"]),
-    ("How much did U.S. wheat exports to the Soviet Union rise in 1987?", ["Soviet Union"]),
-    ("In which city is the CBS-affiliated TV station?", ["CBS"]),
-    ("How many people were evacuated?", []),
+    ("Who was appointed governor of the Bank of Portugal?", {"bank", "portugal"}),
+    ("Roughly how many railway employees joined the Kaldor walkout?", {"kaldor"}),
+    ("What did Sam Bankman-Fried say?", {"sam", "bankman", "fried"}),
+    ("How many people were evacuated?", set()),
+    ("How many workers went on strike? (Ilse Varga, Amberlin)", set()),  # carried from history: guesses
 ])
-def test_the_names_a_question_uses(question, names):
-    from rag.answer import question_names
-
-    assert question_names(question) == names
+def test_the_names_a_question_uses(analyzer, question, names):
+    assert set(analyzer.question(question).name_terms) == names
 
 
 @pytest.mark.parametrize("question", [
@@ -149,14 +158,12 @@ def test_the_name_check_can_be_turned_off(corpus_service):
 
     s = corpus_service
     settings = s.settings.replace(require_question_names=False)
-    lenient = RagService(settings, s.store, s.embedder, s.retriever, build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of))
+    answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
+    lenient = RagService(settings, s.store, s.embedder, s.retriever, answerer, analyzer=s.analyzer)
     assert lenient.ask("How many rail workers went on strike in Valdoria?").answered
 
 
 def test_names_carried_from_history_are_not_required(corpus_service):
-    from rag.answer import question_names
-
-    assert question_names("How many workers went on strike? (Ilse Varga, Amberlin)") == []
     history = [Turn("user", "Who did Ilse Varga meet in Amberlin?"), Turn("assistant", "Dario Kellan [1]")]
     answer = corpus_service.ask("How many workers went on strike?", history=history,
                                 filters=Filters(sources=("Northern Courier",)))

@@ -39,6 +39,7 @@ def ask(page, question):
 def test_answer_with_citation_passage_and_whole_article(page, live_server):
     ask(page, QUESTION)
     answer = page.locator(".message.assistant").last
+    assert "Dario Kellan" in answer.locator(".short-answer").inner_text()  # the short answer comes first
     assert "Dario Kellan" in answer.locator(".answer-text").inner_text()
     marker = answer.locator("a.marker").first
     assert marker.inner_text() == "[1]"
@@ -52,6 +53,7 @@ def test_answer_with_citation_passage_and_whole_article(page, live_server):
     dialog.locator("mark").wait_for()
     assert dialog.is_visible()
     assert "Dario Kellan" in dialog.locator("mark").inner_text()
+    assert "Kellan" in dialog.locator("mark .short-span").inner_text()  # the short answer, marked in the source
     assert dialog.locator("#article-body").inner_text().startswith(("Ostmere", "Varga"))
     assert all(url.startswith(live_server) or url.startswith("data:") for url in page.requests)
 

@@ -98,10 +98,15 @@ function renderAnswer(message, index) {
     box.classList.add("not-found");
     box.append(el("p", "label", "Not in the corpus"));
   }
+  if (data.short_answer && data.answered !== false) {
+    const short = el("p", "short-answer");
+    short.append(el("strong", "", data.short_answer.text));
+    box.append(short);
+  }
   box.append(renderAnswerText(message.content, index));
   if (data.notice) box.append(el("p", "notice", data.notice));
   const citations = data.citations || [];
-  if (citations.length) box.append(renderSources(citations, index));
+  if (citations.length) box.append(renderSources(citations, index, data.short_answer));
   if (data.answerer) box.append(el("p", "meta", `answered by ${data.answerer}`));
   return box;
 }
@@ -126,14 +131,20 @@ function renderAnswerText(text, index) {
   return paragraph;
 }
 
-function renderSources(citations, index) {
+function renderSources(citations, index, short) {
   const list = el("ol", "sources");
   list.setAttribute("aria-label", "Sources");
-  for (const citation of citations) list.append(renderSource(citation, index));
+  for (const citation of citations) list.append(renderSource(citation, index, short));
   return list;
 }
 
-function renderSource(citation, index) {
+// The short answer's span inside this citation's passage, or null.
+function shortSpan(citation, short) {
+  if (!short || short.passage_id !== citation.passage_id || short.passage_start == null) return null;
+  return { start: short.passage_start, end: short.passage_end };
+}
+
+function renderSource(citation, index, short) {
   const item = el("li", "source");
   item.id = `source-${index}-${citation.n}`;
   const card = el("details", "card");
@@ -141,25 +152,39 @@ function renderSource(citation, index) {
   summary.append(el("span", "n", `[${citation.n}]`), el("span", "title", citation.title || citation.article_id));
   const meta = [citation.date || "undated", citation.source].filter(Boolean).join(" · ");
   summary.append(el("span", "meta", meta));
-  card.append(summary, highlightedText(citation.text, citation.highlights || [], "passage"));
+  const passage = highlightedText(citation.text, citation.highlights || [], "passage", shortSpan(citation, short));
+  card.append(summary, passage);
   const open = el("button", "quiet", "Open article");
   open.type = "button";
-  open.addEventListener("click", () => openArticle(citation));
+  open.addEventListener("click", () => openArticle(citation, short));
   card.append(open);
   item.append(card);
   return item;
 }
 
-function highlightedText(text, spans, className) {
+// text with the spans marked; `inner` (the short answer) is marked again, strongly, inside its span.
+function highlightedText(text, spans, className, inner = null) {
   const block = el("p", className);
   let at = 0;
   for (const span of [...spans].sort((a, b) => a.start - b.start)) {
     if (span.start < at || span.end > text.length) continue;
-    block.append(document.createTextNode(text.slice(at, span.start)), el("mark", "", text.slice(span.start, span.end)));
+    block.append(document.createTextNode(text.slice(at, span.start)), markedSpan(text, span, inner));
     at = span.end;
   }
   block.append(document.createTextNode(text.slice(at)));
   return block;
+}
+
+function markedSpan(text, span, inner) {
+  const mark = el("mark", "");
+  if (!inner || inner.start < span.start || inner.end > span.end) {
+    mark.textContent = text.slice(span.start, span.end);
+    return mark;
+  }
+  mark.append(document.createTextNode(text.slice(span.start, inner.start)),
+    el("strong", "short-span", text.slice(inner.start, inner.end)),
+    document.createTextNode(text.slice(inner.end, span.end)));
+  return mark;
 }
 
 function showSource(index, n) {
@@ -176,7 +201,7 @@ function showSource(index, n) {
 
 // ---- the whole article ----------------------------------------------------------------------
 
-async function openArticle(citation) {
+async function openArticle(citation, short) {
   const dialog = $("article");
   $("article-title").textContent = citation.title || citation.article_id;
   $("article-meta").textContent = "Loading…";
@@ -188,7 +213,8 @@ async function openArticle(citation) {
     if (!response.ok) throw new Error(errorMessage(data, response.status));
     $("article-title").textContent = data.title;
     $("article-meta").textContent = [data.date || "undated", data.source, data.url].filter(Boolean).join(" · ");
-    const body = highlightedText(data.body, [{ start: citation.start, end: citation.end }], "body-text");
+    const inner = shortSpan(citation, short) && { start: short.start, end: short.end };
+    const body = highlightedText(data.body, [{ start: citation.start, end: citation.end }], "body-text", inner);
     $("article-body").replaceChildren(body);
     const mark = body.querySelector("mark");
     if (mark) mark.scrollIntoView({ block: "center" });
@@ -264,7 +290,8 @@ function finishAnswer(data) {
   conversation.push({
     role: "assistant",
     content: data.answer,
-    data: { answered: data.answered, answerer: data.answerer, notice: data.notice, citations: data.citations || [] },
+    data: { short_answer: data.short_answer, answered: data.answered, answerer: data.answerer, notice: data.notice,
+            citations: data.citations || [] },
   });
 }
 
@@ -300,7 +327,8 @@ function handleEvent(message, raw) {
     renderStreaming(message);
   } else if (name === "answer") {
     message.content = payload.answer;
-    Object.assign(message.data, { answered: payload.answered, answerer: payload.answerer, notice: payload.notice });
+    Object.assign(message.data, { short_answer: payload.short_answer, answered: payload.answered,
+                                  answerer: payload.answerer, notice: payload.notice });
   } else if (name === "citations") {
     message.data.citations = payload.citations || [];
   } else if (name === "error") {

@@ -1,0 +1,46 @@
+"""spaCy's analysis at ingest: the packaged model, headings, sentences, entities and lemmas with offsets."""
+
+from rag.analysis import is_heading, paragraphs
+
+
+def test_the_model_is_explosions_mit_en_core_web_sm_3_8_0(analyzer):
+    meta = analyzer.nlp.meta
+    assert (meta["author"], meta["license"], meta["version"], meta["lang"]) == ("Explosion", "MIT", "3.8.0", "en")
+
+
+def test_sentences_entities_and_lemmas_carry_offsets_into_the_body(analyzer):
+    body = "Pak Myong Ho met Amartuvshin Gombosuren in Ulaanbaatar on Monday. The ministers discussed education."
+    first, second = analyzer.articles([body])[0]
+    assert body[first.start:first.end].startswith("Pak Myong Ho met") and body[second.start:second.end] == \
+        "The ministers discussed education."
+    entities = {(body[e.start:e.end], e.label) for e in first.entities}
+    assert ("Amartuvshin Gombosuren", "PERSON") in entities and ("Ulaanbaatar", "GPE") in entities
+    assert "minister" in second.terms and "discuss" in second.terms and "the" not in second.terms
+    assert [body[i:i + len("ministers")] for t, i in zip(second.terms, second.term_starts) if t == "minister"] == \
+        ["ministers"]
+
+
+def test_a_short_line_of_its_own_is_a_heading_unless_it_ends_the_article():
+    body = "First paragraph here.\n\nReviving Diplomatic Ties\n\nSecond paragraph.\n\nSigned off"
+    assert [(body[s:e], h) for s, e, h in paragraphs(body)] == [
+        ("First paragraph here.", False), ("Reviving Diplomatic Ties", True), ("Second paragraph.", False),
+        ("Signed off", False)]
+    assert not is_heading("A full sentence ends with a stop.") and not is_heading("lower case line")
+    assert not is_heading("Two lines\nare a paragraph")
+
+
+def test_a_run_of_punctuation_is_analyzed_as_one_mark(analyzer):
+    body = "Alarm " + "!" * 40_000 + " Then the story goes on. It ends here."
+    sentences = analyzer.articles([body])[0]
+    assert sentences[-1].end == len(body) and body[sentences[-1].start:sentences[-1].end] == "It ends here."
+
+
+def test_the_question_is_typed_by_its_question_word(analyzer):
+    from rag.answer import expected_types
+
+    assert expected_types(analyzer.question("Who did Pak Myong Ho meet?")) == {"PERSON", "ORG", "NORP"}
+    assert "GPE" in expected_types(analyzer.question("In which city were the talks held?"))
+    assert expected_types(analyzer.question("How many people were evacuated?")) >= {"CARDINAL"}
+    assert "DATE" in expected_types(analyzer.question("When will the park open?"))
+    assert expected_types(analyzer.question("Why did the talks matter?")) is None
+    assert analyzer.question("What kind of relations did they discuss?").focus == "relation"

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answer import TermMatcher
+from rag.analysis import Analyzer
+from rag.answer import stem
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
 from rag.models import Citation, Passage
@@ -115,11 +116,16 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder, *, support_min: float = SUPPORT_MIN, dense_weight: float = DENSE_WEIGHT):
+    def __init__(self, embedder: Embedder, analyzer: Analyzer, *, support_min: float = SUPPORT_MIN,
+                 dense_weight: float = DENSE_WEIGHT):
         self.embedder = embedder
+        self.analyzer = analyzer
         self.support_min = support_min
         self.dense_weight = dense_weight
-        self.matcher = TermMatcher()
+
+    def terms(self, text: str) -> set[str]:
+        """The stems of the content words' lemmas of a text (spaCy, as at ingest)."""
+        return {stem(t) for sentence in self.analyzer.articles([text])[0] for t in sentence.terms}
 
     def check(self, question: str, generated: str, passages: list[Passage]) -> CheckResult:
         judged = [self.judge(text, markers, question, passages) for text, markers in split_answer(generated)]
@@ -152,7 +158,7 @@ class CitationChecker:
     def attribute(self, sentence: Judged, question: str, passages: list[Passage]) -> bool:
         """A sentence the model left uncited is kept, with a marker, when one passage supports it clearly
         (ATTRIBUTE_MIN, stricter than for a cited one): small models often state a fact without [n]."""
-        if len(self.matcher.terms(sentence.text) - self.matcher.terms(question)) < 2:
+        if len(self.terms(sentence.text) - self.terms(question)) < 2:
             return False  # it adds at most one word to the question ("The mayor is the town's mayor.")
         scored = [(*self.support(sentence.text, question, p), i) for i, p in enumerate(passages)]
         score, spans, index = max(scored, key=lambda item: item[0])
@@ -165,13 +171,13 @@ class CitationChecker:
     def support(self, sentence: str, question: str, passage: Passage) -> tuple[float, list[tuple[int, int]]]:
         """(support score, spans of the passage sentences that match best); 0 when the sentence holds a
         number that neither the passage nor the question holds."""
-        spans = sentence_spans(passage.text) or [(0, len(passage.text))]
+        spans = [(s.start, s.end) for s in self.analyzer.articles([passage.text])[0]] or [(0, len(passage.text))]
         texts = [" ".join(passage.text[s:e].split()) for s, e in spans]
         vectors = self.embedder.embed_cached([sentence, *texts])
         similarity = vectors[1:] @ vectors[0]
         best = float(similarity.max())
-        terms = self.matcher.terms(sentence) - self.matcher.terms(question)
-        overlap = len(terms & self.matcher.terms(passage.text)) / len(terms) if terms else 1.0
+        terms = self.terms(sentence) - self.terms(question)
+        overlap = len(terms & self.terms(passage.text)) / len(terms) if terms else 1.0
         score = self.dense_weight * best + (1 - self.dense_weight) * overlap
         if _new_numbers(sentence, passage.text + " " + question):
             score = 0.0

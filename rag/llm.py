@@ -211,7 +211,7 @@ class GenerativeAnswerer:
         self.extractive = extractive
         self.settings = settings
         self.prompts = prompts or load_prompts(settings.prompts_dir)
-        self.checker = CitationChecker(embedder)
+        self.checker = CitationChecker(embedder, extractive.analyzer)
         self.name = f"llm:{model_label(settings)}"
         self._lock = threading.Lock() if settings.llm_provider == "llamacpp" else None  # one model, one caller
 
@@ -297,8 +297,8 @@ class GenerativeAnswerer:
         half of the follow-up's own content words and is not just the previous question again."""
         previous = next(t.content for t in reversed(history) if t.role == "user")
         carried = [e for e in entities(previous) if e.lower() not in question.lower()]
-        own = self.checker.matcher.terms(question)
-        kept = own & self.checker.matcher.terms(rewritten)
+        own = self.checker.terms(question)
+        kept = own & self.checker.terms(rewritten)
         return (rewritten.endswith("?") and len(rewritten) <= REWRITE_MAX_CHARS
                 and any(e.lower() in rewritten.lower() for e in carried)
                 and len(kept) * 2 >= len(own)

@@ -32,8 +32,8 @@ STRIKE = "How many workers joined the rail strike?"
 
 # --- the checker on crafted answers ------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def checker(embedder):
-    return CitationChecker(embedder)
+def checker(embedder, analyzer):
+    return CitationChecker(embedder, analyzer)
 
 
 def retrieved(corpus_service, question):
@@ -219,7 +219,7 @@ def llm_service(corpus_service, tmp_path, **llm_settings) -> RagService:
     s = corpus_service
     settings = make_settings(tmp_path, llm_provider="openai", llm_model="scripted", **llm_settings)
     answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
-    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite)
+    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
 
 
 def closed_port() -> int:

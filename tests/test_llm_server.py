@@ -88,7 +88,7 @@ def llm_service(corpus_service, llm_base_url, tmp_path_factory) -> RagService:
     settings = make_settings(tmp_path_factory.mktemp("llm-settings"), llm_provider="openai",
                              llm_base_url=llm_base_url, llm_model="smollm2", llm_max_tokens=120)
     answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
-    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite)
+    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,8 @@ def assert_checked(answer, checker: CitationChecker) -> None:
         assert max(supports) >= SUPPORT_MIN, (sentence, supports)
 
 
-def test_answers_are_the_models_or_a_declared_fallback(answers, embedder):
-    checker = CitationChecker(embedder)
+def test_answers_are_the_models_or_a_declared_fallback(answers, embedder, analyzer):
+    checker = CitationChecker(embedder, analyzer)
     for question, answer in answers.items():
         print(f"\n{question}\n  generated: {answer.check['generated']!r}\n  answer ({answer.answerer}): "
               f"{answer.answer!r}\n  removed: {answer.check['removed']}\n  notice: {answer.notice}")
@@ -180,7 +180,7 @@ def test_chat_completions_with_the_model(llm_service):
     assert response.get_data(as_text=True).rstrip().endswith("data: [DONE]")
 
 
-def test_local_gguf_in_process(corpus_service, tmp_path, embedder):
+def test_local_gguf_in_process(corpus_service, tmp_path, embedder, analyzer):
     """llm_provider = "llamacpp": the same GGUF through llama-index's LlamaCPP, with the file's chat template."""
     if importlib.util.find_spec("llama_index.llms.llama_cpp") is None:
         pytest.skip("llama-index-llms-llama-cpp is not installed (pip install 'newsrag[gguf]')")
@@ -189,8 +189,8 @@ def test_local_gguf_in_process(corpus_service, tmp_path, embedder):
     prompt = answerer.llm.messages_to_prompt([ChatMessage(role="user", content="Hi")])
     assert "<|im_start|>user\nHi<|im_end|>" in prompt  # the chat template stored in the GGUF file
     s = corpus_service
-    service = RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite)
+    service = RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
     answer = service.ask(QUESTIONS[0])
     print(f"\nin-process generated: {answer.check['generated']!r} -> {answer.answer!r}")
     assert answer.answerer in ("llm:SmolLM2-135M-Instruct.Q4_1", "extractive")
-    assert_checked(answer, CitationChecker(embedder))
+    assert_checked(answer, CitationChecker(embedder, analyzer))

@@ -55,7 +55,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        error = RagError(_http_message(exc))
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        error = RagError(_http_message(exc), headers=headers)  # keeps e.g. the Allow header of a 405
         error.status, error.code = exc.code or 500, _http_code(exc)
         return error_response(error)
 

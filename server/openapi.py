@@ -13,6 +13,7 @@ ERROR_STATUSES = {
     "401": "An API key is required (settings api_keys) and was missing or wrong.",
     "404": "No such article or endpoint.",
     "413": "The body, the question or a history turn is too large.",
+    "415": "The body was not sent as JSON (Content-Type: application/json).",
     "429": "Too many requests from this client; see the Retry-After header.",
     "500": "Unexpected failure; the message never holds internals.",
     "502": "The configured language model failed (only with llm_fallback off).",
@@ -189,7 +190,7 @@ def openapi(settings: Settings) -> dict:
             "/api/ask": {"post": {
                 "summary": "Answer a question from the corpus, with citations.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AskRequest")}}},
-                "responses": {"200": ask_ok, **_errors("400", "401", "413", "429", "500", "502", "503", "504")},
+                "responses": {"200": ask_ok, **_errors("400", "401", "413", "415", "429", "500", "502", "503", "504")},
             }},
             "/api/health": {"get": {
                 "summary": "Liveness, and what the index holds (always 200 while the process serves).",
@@ -215,7 +216,7 @@ def openapi(settings: Settings) -> dict:
                                                       "type": "object", "required": ["data"],
                                                       "properties": {"event": {"type": "string"},
                                                                      "data": {"type": "string"}}}}}},
-                              **_errors("400", "401", "413", "429", "500", "502", "503", "504")},
+                              **_errors("400", "401", "413", "415", "429", "500", "502", "503", "504")},
             }},
             "/v1/models": {"get": {
                 "summary": "The one model this server offers: newsrag.",

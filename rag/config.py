@@ -123,6 +123,8 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError("setting heap_trim_every must be 0 (never) or positive")
     if settings.rate_limit_per_minute < 0:
         raise ConfigError("setting rate_limit_per_minute must be 0 (off) or positive")
+    if not all(key.isascii() and key.isprintable() for key in settings.api_key_set):
+        raise ConfigError("setting api_keys: each key must be printable ASCII (keys travel in HTTP headers)")
     if settings.top_k > settings.max_top_k:
         raise ConfigError("setting top_k must not exceed max_top_k")
     return settings

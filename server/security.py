@@ -59,6 +59,12 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key", "").strip() or None
 
 
+def key_is_valid(key: str, keys: frozenset[str]) -> bool:
+    """Compared as bytes: a header may hold any character, the configured keys are ASCII."""
+    presented = key.encode("utf-8", "surrogateescape")
+    return any(hmac.compare_digest(presented, k.encode("ascii")) for k in keys)
+
+
 def install(app: Flask, settings: Settings) -> None:
     keys = settings.api_key_set
     bucket = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst) \
@@ -71,7 +77,7 @@ def install(app: Flask, settings: Settings) -> None:
         if not path.startswith(PROTECTED_PREFIXES) or path in OPEN_PATHS or request.method == "OPTIONS":
             return None
         key = presented_key()
-        if keys and not (key is not None and any(hmac.compare_digest(key, k) for k in keys)):
+        if keys and not (key is not None and key_is_valid(key, keys)):
             message = ("this server requires an API key: send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
                        if key is None else "the API key is not valid")
             raise Unauthorized(message, headers={"WWW-Authenticate": 'Bearer realm="newsrag"'})

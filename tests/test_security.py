@@ -36,6 +36,21 @@ def test_a_key_is_required_when_configured(keyed):
     assert keyed.get("/api/articles/rail-strike").status_code == 401
 
 
+@pytest.mark.parametrize("headers", [{"X-API-Key": "ключ"}, {"Authorization": "Bearer été"},
+                                     {"X-API-Key": "alpha-key\u00e9"}])
+def test_keys_with_any_characters_are_refused_as_not_valid(keyed, headers):
+    response = keyed.post("/api/ask", json=QUESTION, headers=headers)
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_configured_keys_must_be_printable_ascii():
+    from rag.config import load_settings
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="api_keys"):
+        load_settings(env={"RAG_API_KEYS": "good,ключ"})
+
+
 @pytest.mark.parametrize("headers", [{"Authorization": "Bearer alpha-key"}, {"X-API-Key": "beta-key"},
                                      {"Authorization": "bearer  beta-key "}])
 def test_either_header_carries_the_key(keyed, headers):

@@ -165,7 +165,8 @@ def run_serve(args, settings: Settings) -> int:
     print(f"{health['articles']} articles, {health['passages']} passages", flush=True)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key_set:
         print(f"warning: listening on {settings.host} with no API keys: anyone who can reach this port can use "
-              "the API (set api_keys, or put an authenticating proxy in front)", file=sys.stderr, flush=True)
+              "the API (set api_keys, or put an authenticating proxy in front); it answers only to the host "
+              "names in allowed_hosts (unset: loopback names)", file=sys.stderr, flush=True)
     print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)
     serve(create_app(service=service), host=settings.host, port=settings.port, threads=settings.threads,
           ident="newsrag")

@@ -61,6 +61,8 @@ class Settings:
     llm_fallback: bool = _setting(True, "When the LLM is down, slow or unsupported by its passages, answer extractively and say so; false returns 502/504 instead.")
     prompts_dir: str = _setting("", "Folder with answer.txt and rewrite.txt prompt templates; empty uses the packaged ones.")
     api_keys: str = _setting("", "Comma-separated API keys; when set, /api and /v1 require one (Authorization: Bearer KEY or X-API-Key). Empty: no keys.")
+    auth_failures_per_minute: int = _setting(10, "Wrong API keys a client address may send a minute (in a burst of as many) before it gets 429 with Retry-After, whatever key it sends; 0 turns this off.")
+    allowed_hosts: str = _setting("", "Comma-separated host names the server answers to (the Host header, port ignored; `*` any); others get 400. Empty: 127.0.0.1, localhost and [::1] while api_keys is empty, any host with keys.")
     rate_limit_per_minute: int = _setting(600, "Requests per minute each client (API key, else address) may make to /api and /v1; 0 turns the limit off.")
     rate_limit_burst: int = _setting(60, "Requests a client may make at once before the per-minute rate applies.")
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
@@ -121,8 +123,9 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError(f"setting llm_model is required with llm_provider {settings.llm_provider!r}")
     if settings.heap_trim_every < 0:
         raise ConfigError("setting heap_trim_every must be 0 (never) or positive")
-    if settings.rate_limit_per_minute < 0:
-        raise ConfigError("setting rate_limit_per_minute must be 0 (off) or positive")
+    for name in ("rate_limit_per_minute", "auth_failures_per_minute"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"setting {name} must be 0 (off) or positive")
     if not all(key.isascii() and key.isprintable() for key in settings.api_key_set):
         raise ConfigError("setting api_keys: each key must be printable ASCII (keys travel in HTTP headers)")
     if settings.top_k > settings.max_top_k:

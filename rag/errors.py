@@ -25,6 +25,11 @@ class BadRequest(RagError):
     code = "bad_request"
 
 
+class HostNotAllowed(RagError):
+    status = 400
+    code = "host_not_allowed"
+
+
 class Unauthorized(RagError):
     status = 401
     code = "unauthorized"

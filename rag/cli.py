@@ -149,9 +149,8 @@ def run_settings(args, settings: Settings) -> int:
 
 
 def run_serve(args, settings: Settings) -> int:
-    from waitress import serve
-
     from server import create_app
+    from server.serving import build_server
 
     service = _service(settings)
     corpus = Path(settings.corpus_dir)
@@ -168,8 +167,7 @@ def run_serve(args, settings: Settings) -> int:
               "the API (set api_keys, or put an authenticating proxy in front); it answers only to the host "
               "names in allowed_hosts (unset: loopback names)", file=sys.stderr, flush=True)
     print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)
-    serve(create_app(service=service), host=settings.host, port=settings.port, threads=settings.threads,
-          ident="newsrag")
+    build_server(create_app(service=service), settings).run()
     return 0
 
 

@@ -68,6 +68,8 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8080, "Port the web server listens on.")
     threads: int = _setting(4, "Worker threads of the web server.")
+    connection_limit: int = _setting(500, "Most client connections the web server keeps open; beyond it new ones wait until some close.")
+    client_timeout: int = _setting(15, "Seconds a client connection may stay silent (idle, or with a request sent half-way) before the web server closes it.")
     log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     @property
@@ -110,6 +112,7 @@ def _types() -> dict[str, type]:
 def validated(settings: Settings) -> Settings:
     positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
                 "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
+                "connection_limit", "client_timeout",
                 "dense_search_ef",
                 "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
     for name in positive:

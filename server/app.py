@@ -18,6 +18,13 @@ from server.web import web
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+}
 
 
 def create_app(settings: Settings | None = None, service=None) -> Flask:
@@ -85,11 +92,6 @@ def _http_message(exc: HTTPException) -> str:
 
 
 def _security_headers(response):
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response

@@ -8,8 +8,8 @@ from typing import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from rag.errors import (BadRequest, IndexNotReady, RagError, StoreUnavailable, UnsupportedMediaType,
-                        store_unreachable)
+from rag.errors import (BadRequest, IndexNotReady, PayloadTooLarge, RagError, StoreUnavailable,
+                        UnsupportedMediaType, store_unreachable)
 from rag.service import filters_from_dict, history_from_list
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,11 @@ def json_object() -> dict:
     deeply for the parser, or holding an unpaired surrogate (\\ud800), which no text encoding can carry."""
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON, with 'Content-Type: application/json'")
+    body = request.get_data()  # refused on Content-Length over the limit, read no further than the limit
+    if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise PayloadTooLarge("the request body is too large")  # a chunked body, cut at the limit
     try:
-        data = json.loads(request.get_data())
+        data = json.loads(body)
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise BadRequest("the body holds an unpaired surrogate (such as \\ud800), which is not text") from None

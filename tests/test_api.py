@@ -1,5 +1,7 @@
 """The JSON API through Flask's test client: shapes, statuses and one error format."""
 
+import io
+
 import pytest
 
 from server import create_app
@@ -97,6 +99,30 @@ def test_unknown_routes_articles_and_methods(client):
     response = client.get("/api/ask")
     assert_error(response, 405, "method_not_allowed")
     assert "POST" in response.headers["Allow"]
+
+
+class EndlessBody(io.RawIOBase):
+    """A request body that never ends, counting what the server reads of it."""
+
+    def __init__(self):
+        self.bytes_read = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = b" " * len(buffer)
+        self.bytes_read += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize("environ", [{"CONTENT_LENGTH": "200000000"},  # refused before reading
+                                     {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}])
+def test_a_huge_body_is_refused_without_reading_past_the_limit(client, app, environ):
+    body = EndlessBody()
+    response = client.post("/api/ask", content_type="application/json", environ_overrides={"wsgi.input": body, **environ})
+    assert_error(response, 413, "payload_too_large")
+    assert body.bytes_read <= app.config["MAX_CONTENT_LENGTH"]
 
 
 def test_article_endpoint_serves_the_whole_article(client):

@@ -50,7 +50,7 @@ class Settings:
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted (larger gets 413).")
-    max_article_bytes: int = _setting(2_000_000, "Largest article ingested (a .txt/.md file, a .jsonl line; a .json file may hold 100 times this); larger ones are skipped with a report.")
+    max_article_bytes: int = _setting(2_000_000, "Largest article ingested (a .txt/.md file, a .jsonl line, a record of a .json file, which may hold 100 times this); larger ones are skipped with a report.")
     llm_provider: str = _setting("", "Generative answers: `openai` (any OpenAI-compatible server: vLLM, llama.cpp's server, OpenAI), `ollama`, or `llamacpp` (a local GGUF file); empty keeps the extractive answerer, which needs no LLM.")
     llm_model: str = _setting("", "Model name the LLM server knows (`llamacpp`: the path of the GGUF file).")
     llm_base_url: str = _setting("", "LLM server URL, e.g. http://127.0.0.1:8000/v1 (OpenAI-compatible) or http://127.0.0.1:11434 (Ollama); empty for OpenAI itself.")

@@ -40,6 +40,11 @@ class NotFound(RagError):
     code = "not_found"
 
 
+class CorpusNotFound(RagError):
+    status = 404
+    code = "corpus_not_found"
+
+
 class MethodNotAllowed(RagError):
     status = 405
     code = "method_not_allowed"

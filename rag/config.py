@@ -6,6 +6,7 @@ This module is the only reader of os.environ in the project.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -100,40 +101,54 @@ def _coerce(name: str, raw: Any, kind: type) -> Any:
     if kind is bool and not isinstance(raw, bool):
         raise ConfigError(f"setting {name}: expected true/false, got {raw!r}")
     try:
-        return kind(raw)
+        value = kind(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name}: expected {kind.__name__}, got {raw!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise ConfigError(f"setting {name}: expected a finite number, got {raw!r}")
+    return value
 
 
 def _types() -> dict[str, type]:
     return {f.name: type(f.default) for f in fields(Settings)}
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+NOT_NEGATIVE = ("embedding_cache_size", "chunk_overlap_sentences", "keyword_weight", "min_answer_score",
+                "min_answer_coverage", "heap_trim_every", "max_history_turns", "llm_temperature",
+                "auth_failures_per_minute", "rate_limit_per_minute", "port")
+
+
 def validated(settings: Settings) -> Settings:
-    positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
-                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
-                "connection_limit", "client_timeout",
-                "dense_search_ef",
-                "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
-    for name in positive:
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
+    _check_ranges(settings)
     if len(settings.collection) < 3:
         raise ConfigError("setting collection needs at least 3 characters")
     if settings.llm_provider not in LLM_PROVIDERS:
         raise ConfigError(f"setting llm_provider must be one of: {', '.join(repr(p) for p in LLM_PROVIDERS)}")
     if settings.llm_provider and settings.llm_provider != "openai" and not settings.llm_model:
         raise ConfigError(f"setting llm_model is required with llm_provider {settings.llm_provider!r}")
-    if settings.heap_trim_every < 0:
-        raise ConfigError("setting heap_trim_every must be 0 (never) or positive")
-    for name in ("rate_limit_per_minute", "auth_failures_per_minute"):
-        if getattr(settings, name) < 0:
-            raise ConfigError(f"setting {name} must be 0 (off) or positive")
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"setting log_level must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
     if not all(key.isascii() and key.isprintable() for key in settings.api_key_set):
         raise ConfigError("setting api_keys: each key must be printable ASCII (keys travel in HTTP headers)")
     if settings.top_k > settings.max_top_k:
         raise ConfigError("setting top_k must not exceed max_top_k")
     return settings
+
+
+def _check_ranges(settings: Settings) -> None:
+    positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
+                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
+                "connection_limit", "client_timeout", "dense_search_ef",
+                "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
+    for name in positive:
+        if not getattr(settings, name) > 0:  # `not >`: nan is no number
+            raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
+    for name in NOT_NEGATIVE:
+        if not getattr(settings, name) >= 0:
+            raise ConfigError(f"setting {name} must be 0 or more, got {getattr(settings, name)}")
+    if settings.port > 65535 or not 0 < settings.chroma_port <= 65535:
+        raise ConfigError("settings port and chroma_port must be TCP ports (up to 65535)")
 
 
 def load_settings(config_file: str | os.PathLike | None = None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from rag.config import Settings
 
 ERROR_STATUSES = {
-    "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question.",
+    "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question; or a Host header "
+           "naming a host the server does not answer to (code host_not_allowed).",
     "401": "An API key is required (settings api_keys) and was missing or wrong.",
     "404": "No such article or endpoint.",
     "413": "The body, the question or a history turn is too large.",
@@ -195,16 +196,16 @@ def openapi(settings: Settings) -> dict:
             "/api/health": {"get": {
                 "summary": "Liveness, and what the index holds (always 200 while the process serves).",
                 "security": [{}],
-                "responses": {"200": _json(_ref("Health"), "The server is up."), **_errors("500")},
+                "responses": {"200": _json(_ref("Health"), "The server is up."), **_errors("400", "500")},
             }},
             "/api/ready": {"get": {
                 "summary": "Readiness for a load balancer: 200 only once the model and a non-empty index are loaded.",
                 "security": [{}],
-                "responses": {"200": _json(_ref("Health"), "Ready to answer."), **_errors("500", "503")},
+                "responses": {"200": _json(_ref("Health"), "Ready to answer."), **_errors("400", "500", "503")},
             }},
             "/api/sources": {"get": {
                 "summary": "The corpus's sources (with article counts) and its date range, for filters.",
-                "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("401", "429", "500", "503")},
+                "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("400", "401", "429", "500", "503")},
             }},
             "/v1/chat/completions": {"post": {
                 "summary": "OpenAI-compatible chat completion over the corpus, with the citations in `sources`.",
@@ -223,14 +224,14 @@ def openapi(settings: Settings) -> dict:
                 "responses": {"200": _json({"type": "object", "required": ["object", "data"],
                                             "properties": {"object": {"type": "string"},
                                                            "data": {"type": "array", "items": {"type": "object"}}}},
-                                           "The model list."), **_errors("401", "429", "500")},
+                                           "The model list."), **_errors("400", "401", "429", "500")},
             }},
             "/api/articles/{article_id}": {"get": {
                 "summary": "One whole article by id.",
                 "parameters": [{"name": "article_id", "in": "path", "required": True,
                                 "schema": {"type": "string", "minLength": 1, "maxLength": 500}}],
                 "responses": {"200": _json(_ref("Article"), "The article."),
-                              **_errors("401", "404", "429", "500", "503")},
+                              **_errors("400", "401", "404", "429", "500", "503")},
             }},
         },
     }

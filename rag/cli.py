@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
 
 from rag.config import Settings, load_settings, setting_help
-from rag.errors import RagError
+from rag.errors import ConfigError, CorpusNotFound, RagError
 from rag.models import IngestReport
 
 log = logging.getLogger("newsrag")
@@ -84,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args, settings)
     except RagError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, (ConfigError, CorpusNotFound)) else 1  # 2: what was asked for is wrong
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (`newsrag settings | head -1`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        return 1
 
 
 def configure_logging(level: str) -> None:
@@ -104,6 +108,9 @@ def _service(settings: Settings):
 
 
 def run_ingest(args, settings: Settings) -> int:
+    missing = [path for path in args.paths if not Path(path).expanduser().exists()]
+    if missing:  # before the model loads
+        raise CorpusNotFound(f"not found: {', '.join(missing)}")
     report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune)
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
     return 0
@@ -151,9 +158,8 @@ def run_settings(args, settings: Settings) -> int:
 
 
 def run_serve(args, settings: Settings) -> int:
-    from waitress import serve
-
     from server import create_app
+    from server.serving import build_server
 
     service = _service(settings)
     corpus = Path(settings.corpus_dir)
@@ -167,10 +173,10 @@ def run_serve(args, settings: Settings) -> int:
     print(f"{health['articles']} articles, {health['passages']} passages", flush=True)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key_set:
         print(f"warning: listening on {settings.host} with no API keys: anyone who can reach this port can use "
-              "the API (set api_keys, or put an authenticating proxy in front)", file=sys.stderr, flush=True)
+              "the API (set api_keys, or put an authenticating proxy in front); it answers only to the host "
+              "names in allowed_hosts (unset: loopback names)", file=sys.stderr, flush=True)
     print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)
-    serve(create_app(service=service), host=settings.host, port=settings.port, threads=settings.threads,
-          ident="newsrag")
+    build_server(create_app(service=service), settings).run()
     return 0
 
 

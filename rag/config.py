@@ -6,6 +6,7 @@ This module is the only reader of os.environ in the project.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -51,7 +52,7 @@ class Settings:
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted (larger gets 413).")
-    max_article_bytes: int = _setting(2_000_000, "Largest article ingested (a .txt/.md file, a .jsonl line; a .json file may hold 100 times this); larger ones are skipped with a report.")
+    max_article_bytes: int = _setting(2_000_000, "Largest article ingested (a .txt/.md file, a .jsonl line, a record of a .json file, which may hold 100 times this); larger ones are skipped with a report.")
     llm_provider: str = _setting("", "Generative answers: `openai` (any OpenAI-compatible server: vLLM, llama.cpp's server, OpenAI), `ollama`, or `llamacpp` (a local GGUF file); empty keeps the extractive answerer, which needs no LLM.")
     llm_model: str = _setting("", "Model name the LLM server knows (`llamacpp`: the path of the GGUF file).")
     llm_base_url: str = _setting("", "LLM server URL, e.g. http://127.0.0.1:8000/v1 (OpenAI-compatible) or http://127.0.0.1:11434 (Ollama); empty for OpenAI itself.")
@@ -62,11 +63,15 @@ class Settings:
     llm_fallback: bool = _setting(True, "When the LLM is down, slow or unsupported by its passages, answer extractively and say so; false returns 502/504 instead.")
     prompts_dir: str = _setting("", "Folder with answer.txt and rewrite.txt prompt templates; empty uses the packaged ones.")
     api_keys: str = _setting("", "Comma-separated API keys; when set, /api and /v1 require one (Authorization: Bearer KEY or X-API-Key). Empty: no keys.")
+    auth_failures_per_minute: int = _setting(10, "Wrong API keys a client address may send a minute (in a burst of as many) before it gets 429 with Retry-After, whatever key it sends; 0 turns this off.")
+    allowed_hosts: str = _setting("", "Comma-separated host names the server answers to (the Host header, port ignored; `*` any); others get 400. Empty: 127.0.0.1, localhost and [::1] while api_keys is empty, any host with keys.")
     rate_limit_per_minute: int = _setting(600, "Requests per minute each client (API key, else address) may make to /api and /v1; 0 turns the limit off.")
     rate_limit_burst: int = _setting(60, "Requests a client may make at once before the per-minute rate applies.")
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8080, "Port the web server listens on.")
     threads: int = _setting(4, "Worker threads of the web server.")
+    connection_limit: int = _setting(500, "Most client connections the web server keeps open; beyond it new ones wait until some close.")
+    client_timeout: int = _setting(15, "Seconds a client connection may stay silent (idle, or with a request sent half-way) before the web server closes it.")
     log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     @property
@@ -97,36 +102,54 @@ def _coerce(name: str, raw: Any, kind: type) -> Any:
     if kind is bool and not isinstance(raw, bool):
         raise ConfigError(f"setting {name}: expected true/false, got {raw!r}")
     try:
-        return kind(raw)
+        value = kind(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name}: expected {kind.__name__}, got {raw!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise ConfigError(f"setting {name}: expected a finite number, got {raw!r}")
+    return value
 
 
 def _types() -> dict[str, type]:
     return {f.name: type(f.default) for f in fields(Settings)}
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+NOT_NEGATIVE = ("embedding_cache_size", "chunk_overlap_sentences", "keyword_weight", "min_answer_score",
+                "min_answer_coverage", "heap_trim_every", "max_history_turns", "llm_temperature",
+                "auth_failures_per_minute", "rate_limit_per_minute", "port")
+
+
 def validated(settings: Settings) -> Settings:
-    positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
-                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
-                "dense_search_ef",
-                "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
-    for name in positive:
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
+    _check_ranges(settings)
     if len(settings.collection) < 3:
         raise ConfigError("setting collection needs at least 3 characters")
     if settings.llm_provider not in LLM_PROVIDERS:
         raise ConfigError(f"setting llm_provider must be one of: {', '.join(repr(p) for p in LLM_PROVIDERS)}")
     if settings.llm_provider and settings.llm_provider != "openai" and not settings.llm_model:
         raise ConfigError(f"setting llm_model is required with llm_provider {settings.llm_provider!r}")
-    if settings.heap_trim_every < 0:
-        raise ConfigError("setting heap_trim_every must be 0 (never) or positive")
-    if settings.rate_limit_per_minute < 0:
-        raise ConfigError("setting rate_limit_per_minute must be 0 (off) or positive")
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"setting log_level must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
+    if not all(key.isascii() and key.isprintable() for key in settings.api_key_set):
+        raise ConfigError("setting api_keys: each key must be printable ASCII (keys travel in HTTP headers)")
     if settings.top_k > settings.max_top_k:
         raise ConfigError("setting top_k must not exceed max_top_k")
     return settings
+
+
+def _check_ranges(settings: Settings) -> None:
+    positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
+                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
+                "connection_limit", "client_timeout", "dense_search_ef",
+                "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
+    for name in positive:
+        if not getattr(settings, name) > 0:  # `not >`: nan is no number
+            raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
+    for name in NOT_NEGATIVE:
+        if not getattr(settings, name) >= 0:
+            raise ConfigError(f"setting {name} must be 0 or more, got {getattr(settings, name)}")
+    if settings.port > 65535 or not 0 < settings.chroma_port <= 65535:
+        raise ConfigError("settings port and chroma_port must be TCP ports (up to 65535)")
 
 
 def load_settings(config_file: str | os.PathLike | None = None,

@@ -9,11 +9,13 @@ import datetime as dt
 import email.utils
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from rag.errors import CorpusNotFound
 from rag.models import Article
 
 TEXT_SUFFIXES = {".txt", ".md"}
@@ -80,8 +82,13 @@ def make_article(id: str, title: str | None, body: str, *, date=None, source=Non
     date = parse_date(date)
     source = (str(source).strip() or None) if source is not None else None
     url = (str(url).strip() or None) if url is not None else None
+    try:
+        id.encode("utf-8")
+        digest = content_hash(title, body, date, source, url)
+    except UnicodeEncodeError:
+        raise SkipFile("holds an unpaired surrogate (such as \\ud800), which is not text") from None
     return Article(id=id, title=title, body=body, date=date, source=source, url=url, origin=origin,
-                   content_hash=content_hash(title, body, date, source, url))
+                   content_hash=digest)
 
 
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.!?])\s+(?=[\"“A-Z])")
@@ -172,16 +179,20 @@ def _title_line(lines: list[str], markdown: bool, after_header: bool) -> tuple[s
     return None, lines
 
 
-def articles_from_json_file(text: str, stem: str, origin: str) -> Iterator[Article | SkipFile]:
-    """Articles of a .json file (one object or a list of them); a bad record yields a SkipFile."""
+def articles_from_json_file(text: str, stem: str, origin: str, max_bytes: int) -> Iterator[Article | SkipFile]:
+    """Articles of a .json file (one object or a list of them); a bad record, or one over max_bytes (as
+    UTF-8 JSON text), yields a SkipFile."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SkipFile(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f": {exc.msg} at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else " (nested too deeply)"
+        raise SkipFile(f"not valid JSON{where}") from None
     items = data if isinstance(data, list) else [data]
-    records = ((n, item) for n, item in enumerate(items, start=1))
-    for number, record in records:
+    for number, record in enumerate(items, start=1):
+        size = len(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         try:
+            if size > max_bytes:
+                raise SkipFile(f"{size} bytes, over the {max_bytes}-byte limit (max_article_bytes)")
             yield _article_from_record(record, f"{stem}#{number}", origin)
         except SkipFile as exc:
             yield SkipFile(f"record {number}: {exc}")
@@ -234,13 +245,49 @@ def _article_from_record(record: object, fallback_id: str, origin: str) -> Artic
                         source=record.get("source"), url=record.get("url"), origin=origin)
 
 
-def corpus_files(root: Path) -> list[Path]:
+def corpus_files(root: Path, result: LoadResult) -> list[Path]:
+    """The files below root, hidden ones left out; folders that cannot be read and links that are not
+    followed go to result.skipped (an unreadable folder to result.unclean too: its articles are kept)."""
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise FileNotFoundError(f"corpus path not found: {root}")
-    return sorted(p for p in root.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        raise CorpusNotFound(f"corpus path not found: {root}")
+
+    def unreadable(error: OSError) -> None:
+        result.skipped.append((_relative(Path(error.filename), root), f"cannot read folder: {error.strerror}"))
+        result.unclean.add(str(error.filename))
+
+    files = []
+    for folder, folders, names in os.walk(root, onerror=unreadable):  # links to folders are not entered
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for path in [Path(folder) / name for name in folders + names if not name.startswith(".")]:
+            problem = _link_problem(path, root)
+            if problem:
+                result.skipped.append((_relative(path, root), problem))
+            elif path.is_file():
+                files.append(path)
+    return sorted(files)
+
+
+def _link_problem(path: Path, root: Path) -> str | None:
+    """Why a symbolic link is not followed; None for a link to a file inside the corpus folder, or no link."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return "broken symbolic link: its target does not exist"
+    except (OSError, RuntimeError):
+        return "symbolic link loop"
+    if root not in target.parents:
+        return "symbolic link to outside the corpus folder: not followed"
+    if target.is_dir():
+        return "symbolic link to a folder: not followed (its files are read where they are)"
+    return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
 
 
 def load_articles(root: str | Path, max_bytes: int = 2_000_000) -> LoadResult:
@@ -248,8 +295,8 @@ def load_articles(root: str | Path, max_bytes: int = 2_000_000) -> LoadResult:
     root = Path(root).expanduser().resolve()
     result = LoadResult()
     seen: dict[str, str] = {}
-    for path in corpus_files(root):
-        relative = path.name if root.is_file() else path.relative_to(root).as_posix()
+    for path in corpus_files(root, result):
+        relative = path.name if root.is_file() else _relative(path, root)
         if path.stem.lower() in DOCUMENTATION:
             continue
         if path.suffix.lower() not in SUFFIXES:
@@ -264,8 +311,8 @@ def load_articles(root: str | Path, max_bytes: int = 2_000_000) -> LoadResult:
 
 
 def _articles_of_file(path: Path, relative: str, max_bytes: int) -> Iterator[Article | SkipFile]:
-    """max_bytes bounds one article: a .txt/.md file, a .jsonl line; a .json file may hold JSON_FILE_ARTICLES
-    times as much (it is parsed whole)."""
+    """max_bytes bounds one article: a .txt/.md file, a .jsonl line, a .json record; a .json file may hold
+    JSON_FILE_ARTICLES times as much (it is parsed whole)."""
     stem = relative.rsplit(".", 1)[0]
     suffix = path.suffix.lower()
     try:
@@ -274,7 +321,8 @@ def _articles_of_file(path: Path, relative: str, max_bytes: int) -> Iterator[Art
         elif suffix == ".jsonl":
             yield from articles_from_json_lines(path, stem, max_bytes)
         else:
-            yield from articles_from_json_file(read_text(path, max_bytes * JSON_FILE_ARTICLES), stem, str(path))
+            yield from articles_from_json_file(read_text(path, max_bytes * JSON_FILE_ARTICLES), stem, str(path),
+                                               max_bytes)
     except SkipFile as exc:
         yield exc
     except OSError as exc:

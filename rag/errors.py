@@ -25,6 +25,11 @@ class BadRequest(RagError):
     code = "bad_request"
 
 
+class HostNotAllowed(RagError):
+    status = 400
+    code = "host_not_allowed"
+
+
 class Unauthorized(RagError):
     status = 401
     code = "unauthorized"
@@ -33,6 +38,11 @@ class Unauthorized(RagError):
 class NotFound(RagError):
     status = 404
     code = "not_found"
+
+
+class CorpusNotFound(RagError):
+    status = 404
+    code = "corpus_not_found"
 
 
 class MethodNotAllowed(RagError):

@@ -127,13 +127,17 @@ class Ingestor:
     def _prune(self, paths, loads: Sequence[LoadResult], present: set[str],
                states: dict[str, ArticleState], stored_counts: dict[str, int]) -> list[str]:
         roots = [Path(p).expanduser().resolve() for p in paths]
-        unclean = set().union(*(load.unclean for load in loads))
+        unclean = [Path(p) for p in set().union(*(load.unclean for load in loads))]  # files and folders
         removed = []
         for article_id, state in states.items():
             if article_id in present or not _under(Path(state.origin), roots):
                 continue
             origin = Path(state.origin)
-            if origin.exists() and str(origin) in unclean:
+            try:
+                keep = origin.exists() and _under(origin, unclean)
+            except OSError:  # its folder cannot be read: whether it is gone cannot be told
+                keep = True
+            if keep:
                 log.warning("keeping %s: its file %s could not be read cleanly", article_id, origin)
                 continue
             self.store.delete_article(article_id)

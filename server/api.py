@@ -8,7 +8,8 @@ from typing import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from rag.errors import BadRequest, IndexNotReady, RagError, StoreUnavailable, store_unreachable
+from rag.errors import (BadRequest, IndexNotReady, PayloadTooLarge, RagError, StoreUnavailable,
+                        UnsupportedMediaType, store_unreachable)
 from rag.service import filters_from_dict, history_from_list
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,20 @@ def _service():
 
 
 def json_object() -> dict:
-    data = request.get_json(force=True, silent=True)
+    """The body as a JSON object of valid text: 415 unless sent as JSON, 400 when not JSON, nested too
+    deeply for the parser, or holding an unpaired surrogate (\\ud800), which no text encoding can carry."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as JSON, with 'Content-Type: application/json'")
+    body = request.get_data()  # refused on Content-Length over the limit, read no further than the limit
+    if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise PayloadTooLarge("the request body is too large")  # a chunked body, cut at the limit
+    try:
+        data = json.loads(body)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("the body holds an unpaired surrogate (such as \\ud800), which is not text") from None
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON (or is nested too deeply)") from None
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object, e.g. {\"question\": \"...\"}")
     return data
@@ -36,13 +50,13 @@ def ask():
         raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ASK_FIELDS))}")
     if "question" not in data:
         raise BadRequest("'question' is required")
-    stream = data.get("stream", False)
+    stream = data.get("stream", request.accept_mimetypes.best == "text/event-stream")  # an explicit false wins
     if not isinstance(stream, bool):
         raise BadRequest("'stream' must be true or false")
     service = _service()
     history = history_from_list(data.get("history"), service.settings.max_question_chars * 4)
     arguments = dict(history=history, filters=filters_from_dict(data.get("filters")), top_k=data.get("top_k"))
-    if stream or request.accept_mimetypes.best == "text/event-stream":
+    if stream:
         events = service.ask_stream(data["question"], **arguments)  # bad input raises here, as JSON
         return Response(stream_with_context(server_sent_events(events)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -18,6 +18,13 @@ from server.web import web
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+}
 
 
 def create_app(settings: Settings | None = None, service=None) -> Flask:
@@ -55,7 +62,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        error = RagError(_http_message(exc))
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        error = RagError(_http_message(exc), headers=headers)  # keeps e.g. the Allow header of a 405
         error.status, error.code = exc.code or 500, _http_code(exc)
         return error_response(error)
 
@@ -84,11 +92,6 @@ def _http_message(exc: HTTPException) -> str:
 
 
 def _security_headers(response):
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response

@@ -9,10 +9,12 @@ from __future__ import annotations
 from rag.config import Settings
 
 ERROR_STATUSES = {
-    "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question.",
+    "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question; or a Host header "
+           "naming a host the server does not answer to (code host_not_allowed).",
     "401": "An API key is required (settings api_keys) and was missing or wrong.",
     "404": "No such article or endpoint.",
     "413": "The body, the question or a history turn is too large.",
+    "415": "The body was not sent as JSON (Content-Type: application/json).",
     "429": "Too many requests from this client; see the Retry-After header.",
     "500": "Unexpected failure; the message never holds internals.",
     "502": "The configured language model failed (only with llm_fallback off).",
@@ -189,21 +191,21 @@ def openapi(settings: Settings) -> dict:
             "/api/ask": {"post": {
                 "summary": "Answer a question from the corpus, with citations.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AskRequest")}}},
-                "responses": {"200": ask_ok, **_errors("400", "401", "413", "429", "500", "502", "503", "504")},
+                "responses": {"200": ask_ok, **_errors("400", "401", "413", "415", "429", "500", "502", "503", "504")},
             }},
             "/api/health": {"get": {
                 "summary": "Liveness, and what the index holds (always 200 while the process serves).",
                 "security": [{}],
-                "responses": {"200": _json(_ref("Health"), "The server is up."), **_errors("500")},
+                "responses": {"200": _json(_ref("Health"), "The server is up."), **_errors("400", "500")},
             }},
             "/api/ready": {"get": {
                 "summary": "Readiness for a load balancer: 200 only once the model and a non-empty index are loaded.",
                 "security": [{}],
-                "responses": {"200": _json(_ref("Health"), "Ready to answer."), **_errors("500", "503")},
+                "responses": {"200": _json(_ref("Health"), "Ready to answer."), **_errors("400", "500", "503")},
             }},
             "/api/sources": {"get": {
                 "summary": "The corpus's sources (with article counts) and its date range, for filters.",
-                "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("401", "429", "500", "503")},
+                "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("400", "401", "429", "500", "503")},
             }},
             "/v1/chat/completions": {"post": {
                 "summary": "OpenAI-compatible chat completion over the corpus, with the citations in `sources`.",
@@ -215,21 +217,21 @@ def openapi(settings: Settings) -> dict:
                                                       "type": "object", "required": ["data"],
                                                       "properties": {"event": {"type": "string"},
                                                                      "data": {"type": "string"}}}}}},
-                              **_errors("400", "401", "413", "429", "500", "502", "503", "504")},
+                              **_errors("400", "401", "413", "415", "429", "500", "502", "503", "504")},
             }},
             "/v1/models": {"get": {
                 "summary": "The one model this server offers: newsrag.",
                 "responses": {"200": _json({"type": "object", "required": ["object", "data"],
                                             "properties": {"object": {"type": "string"},
                                                            "data": {"type": "array", "items": {"type": "object"}}}},
-                                           "The model list."), **_errors("401", "429", "500")},
+                                           "The model list."), **_errors("400", "401", "429", "500")},
             }},
             "/api/articles/{article_id}": {"get": {
                 "summary": "One whole article by id.",
                 "parameters": [{"name": "article_id", "in": "path", "required": True,
                                 "schema": {"type": "string", "minLength": 1, "maxLength": 500}}],
                 "responses": {"200": _json(_ref("Article"), "The article."),
-                              **_errors("401", "404", "429", "500", "503")},
+                              **_errors("400", "401", "404", "429", "500", "503")},
             }},
         },
     }

@@ -6,6 +6,9 @@
 Each worker process loads the model and opens the store once. Several workers (or machines) share one
 store only through a Chroma server (settings chroma_host/chroma_port): an embedded store on disk belongs
 to one process. Nothing is ingested here; run `newsrag ingest` against the same store instead.
+
+Put a buffering reverse proxy (nginx) in front of gunicorn: its threads read requests themselves, so a few
+clients that send half a request stall a worker. `newsrag serve` (server/serving.py) needs none for that.
 """
 
 from __future__ import annotations

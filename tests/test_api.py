@@ -1,5 +1,7 @@
 """The JSON API through Flask's test client: shapes, statuses and one error format."""
 
+import io
+
 import pytest
 
 from server import create_app
@@ -54,8 +56,34 @@ def test_bad_requests_get_400_with_a_reason(client, payload, message_part):
 
 
 def test_body_that_is_not_a_json_object_is_400(client):
-    assert_error(client.post("/api/ask", data="question=hi"), 400, "bad_request")
+    assert_error(client.post("/api/ask", data="question=hi", content_type="application/json"), 400, "bad_request")
     assert_error(client.post("/api/ask", json=["question"]), 400, "bad_request")
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions"])
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_415(client, path, content_type):
+    body = '{"question": "Who is the mayor?", "messages": [{"role": "user", "content": "Who is the mayor?"}]}'
+    response = client.post(path, data=body, content_type=content_type)
+    assert "JSON" in assert_error(response, 415, "unsupported_media_type")
+
+
+LONE_SURROGATE = '"Who is the mayor \\ud800?"'  # JSON text that decodes to a string no encoding can carry
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/ask", '{"question": %s}' % LONE_SURROGATE),
+    ("/api/ask", '{"question": %s, "stream": true}' % LONE_SURROGATE),
+    ("/api/ask", '{"question": "ok", "history": [{"role": "user", "content": %s}]}' % LONE_SURROGATE),
+    ("/v1/chat/completions", '{"messages": [{"role": "user", "content": %s}]}' % LONE_SURROGATE),
+    ("/v1/chat/completions", '{"model": %s, "stream": true, "messages": [{"role": "user", "content": "Mayor?"}]}'
+     % LONE_SURROGATE),
+    ("/api/ask", '{"question": "ok", "filters": %s%s}' % ("[" * 5000, "]" * 5000)),
+    ("/api/ask", "[" * 30_000),
+])
+def test_unpaired_surrogates_and_deep_nesting_are_400(client, path, body):
+    response = client.post(path, data=body, content_type="application/json")
+    assert_error(response, 400, "bad_request")
 
 
 def test_oversized_question_and_body_are_413(client, app):
@@ -68,7 +96,33 @@ def test_oversized_question_and_body_are_413(client, app):
 def test_unknown_routes_articles_and_methods(client):
     assert_error(client.get("/api/nothing"), 404, "not_found")
     assert "no-such-article" in assert_error(client.get("/api/articles/no-such-article"), 404, "not_found")
-    assert_error(client.get("/api/ask"), 405, "method_not_allowed")
+    response = client.get("/api/ask")
+    assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+class EndlessBody(io.RawIOBase):
+    """A request body that never ends, counting what the server reads of it."""
+
+    def __init__(self):
+        self.bytes_read = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = b" " * len(buffer)
+        self.bytes_read += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize("environ", [{"CONTENT_LENGTH": "200000000"},  # refused before reading
+                                     {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}])
+def test_a_huge_body_is_refused_without_reading_past_the_limit(client, app, environ):
+    body = EndlessBody()
+    response = client.post("/api/ask", content_type="application/json", environ_overrides={"wsgi.input": body, **environ})
+    assert_error(response, 413, "payload_too_large")
+    assert body.bytes_read <= app.config["MAX_CONTENT_LENGTH"]
 
 
 def test_article_endpoint_serves_the_whole_article(client):
@@ -106,3 +160,12 @@ def test_page_is_served_with_security_headers(client):
     assert response.status_code == 200 and b"<html" in response.data.lower()
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_explicit_stream_false_wins_over_the_accept_header(client):
+    response = client.post("/api/ask", json={"question": "Who is the mayor of Merrowick?", "stream": False},
+                           headers={"Accept": "text/event-stream"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    streamed = client.post("/api/ask", json={"question": "Who is the mayor of Merrowick?"},
+                           headers={"Accept": "text/event-stream"})
+    assert streamed.mimetype == "text/event-stream"

@@ -117,3 +117,86 @@ def test_a_jsonl_collection_is_limited_per_article_not_per_file(tmp_path):
     assert list(reasons) == ["many.jsonl"] and len(result.skipped) == 2
     assert any("record 6:" in r and "over the" in r for _, r in result.skipped)
     assert any("record 10:" in r and "UTF-8" in r for _, r in result.skipped)
+
+
+def test_a_record_with_a_lone_surrogate_is_skipped_and_the_rest_load(tmp_path):
+    bad = '{"id": "bad", "title": "Broken \\ud800 text", "body": "A body."}'  # valid JSON, not valid text
+    (tmp_path / "many.jsonl").write_text(bad + "\n" + json.dumps({"id": "good", "body": "Fine."}) + "\n")
+    (tmp_path / "list.json").write_text('[{"id": "bad-too", "body": "x \\udfff"}, {"id": "fine", "body": "Ok."}]')
+    result = load_articles(tmp_path)
+    assert sorted(a.id for a in result.articles) == ["fine", "good"]
+    assert {f for f, _ in result.skipped} == {"many.jsonl", "list.json"}
+    assert all("surrogate" in reason for _, reason in result.skipped)
+
+
+def test_a_json_file_is_limited_per_record(tmp_path):
+    small = {"id": "small", "body": "The harbour reopened on Monday."}
+    (tmp_path / "single.json").write_text(json.dumps({"id": "big", "body": "word " * 700}))  # 3,5 KB
+    (tmp_path / "list.json").write_text(json.dumps([{"id": "big-too", "body": "word " * 700}, small]))
+    result = load_articles(tmp_path, max_bytes=2000)
+    assert [a.id for a in result.articles] == ["small"]
+    assert all("over the 2000-byte limit" in reason for _, reason in result.skipped)
+    assert sorted(f for f, _ in result.skipped) == ["list.json", "single.json"]
+
+
+def test_links_that_leave_the_folder_loop_or_dangle_are_reported_and_not_followed(tmp_path):
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    (corpus / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.txt").write_text("A secret that is not part of the corpus.")
+    (corpus / "real.txt").write_text("A real article in the corpus.")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (corpus / "elsewhere").symlink_to(outside)
+    (corpus / "sub" / "again").symlink_to(corpus)
+    (corpus / "loop-a.txt").symlink_to(corpus / "loop-b.txt")
+    (corpus / "loop-b.txt").symlink_to(corpus / "loop-a.txt")
+    (corpus / "gone.txt").symlink_to(corpus / "missing.txt")
+    (corpus / "alias.txt").symlink_to(corpus / "real.txt")  # inside the folder: read
+    result = load_articles(corpus)
+    assert sorted(a.id for a in result.articles) == ["alias", "real"]
+    reasons = dict(result.skipped)
+    assert set(reasons) == {"passwd.txt", "secret.txt", "elsewhere", "sub/again", "loop-a.txt", "loop-b.txt",
+                            "gone.txt"}
+    assert "outside the corpus" in reasons["passwd.txt"] and "outside the corpus" in reasons["elsewhere"]
+    assert "loop" in reasons["loop-a.txt"] and "does not exist" in reasons["gone.txt"]
+    assert "folder" in reasons["sub/again"]
+
+
+def lock_folder(folder, monkeypatch):
+    """Make a folder unreadable as `chmod 000` does: it cannot be listed and nothing in it can be looked at
+    (done in Python, because the tests may run as root, whom chmod does not stop)."""
+    import errno
+    import os
+
+    def refused(path):
+        path = os.fspath(path)
+        return path == str(folder) or path.startswith(f"{folder}/")
+
+    for name, only_inside in (("scandir", False), ("stat", True)):
+        real = getattr(os, name)
+
+        def guarded(path=".", *args, _real=real, _inside=only_inside, **kwargs):
+            if refused(path) and not (_inside and os.fspath(path) == str(folder)):
+                raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+            return _real(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, guarded)
+
+
+def test_an_unreadable_folder_is_reported_and_the_rest_load(tmp_path, monkeypatch):
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "inside.txt").write_text("An article in a folder that turns unreadable.")
+    (tmp_path / "open.txt").write_text("An article that can be read.")
+    lock_folder(tmp_path / "locked", monkeypatch)
+    result = load_articles(tmp_path)
+    assert [a.id for a in result.articles] == ["open"]
+    assert result.skipped == [("locked", "cannot read folder: Permission denied")]
+    assert str(tmp_path / "locked") in result.unclean
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path):
+    from rag.errors import CorpusNotFound
+
+    with pytest.raises(CorpusNotFound, match="not found"):
+        load_articles(tmp_path / "nowhere")

@@ -100,3 +100,18 @@ def test_leftovers_of_an_interrupted_run_are_completed(service, tmp_path):
     assert service.store.counts() == expected
     ids = [p.passage_id for p in service.store.all_passages()]
     assert len(ids) == len(set(ids))
+
+
+def test_a_folder_that_turns_unreadable_keeps_its_stored_articles(service, tmp_path, monkeypatch):
+    from tests.test_corpus import lock_folder
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, corpus / "news")
+    (corpus / "other.txt").write_text("date 2025-01-02\nA note beside the folder\n\nThe harbour reopened on Monday.")
+    first = service.ingest([corpus], progress=False)
+    lock_folder(corpus / "news", monkeypatch)
+
+    report = service.ingest([corpus], progress=False)
+    assert report.removed == [] and report.unchanged == 1
+    assert report.skipped == [("news", "cannot read folder: Permission denied")]
+    assert service.store.counts()[0] == len(first.added) == 8

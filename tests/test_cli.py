@@ -1,0 +1,41 @@
+"""The command line's failures: one line `error: …` on stderr and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ingest_of_a_missing_path_is_one_line_and_status_2(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path / "data"), "ingest", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nowhere" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, value", [("RAG_LOG_LEVEL", "LOUD"), ("RAG_LLM_TIMEOUT", "nan"),
+                                         ("RAG_KEYWORD_WEIGHT", "-inf"), ("RAG_MIN_ANSWER_SCORE", "-0.5"),
+                                         ("RAG_CHUNK_OVERLAP_SENTENCES", "-1"), ("RAG_PORT", "70000")])
+def test_a_bad_setting_is_one_line_and_status_2(monkeypatch, capsys, name, value):
+    monkeypatch.setenv(name, value)
+    assert main(["settings"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: setting") and err.count("\n") == 1
+
+
+def test_output_closed_early_is_no_traceback():
+    """`newsrag settings | head -1`: the reader is gone before the table is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "rag", "settings"], stdout=write_end, stderr=subprocess.PIPE,
+                          cwd=ROOT, env=env, text=True, timeout=120)
+    os.close(write_end)
+    assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 from eval.dataset import load_questions
 from eval.metrics import answer_accuracy
 from eval.runner import in_process_service
+from rag.answer import Evidence, holds_answer
 from rag.config import load_settings
 from rag.models import Turn
 
@@ -43,27 +44,23 @@ def features_of_set(corpus: str, questions_path: str, stores: str | None = None)
     return rows
 
 
-def holds(row: dict, min_score: float, min_coverage: float, close_meaning: float) -> bool:
-    if not row["names_found"] or row["score"] < min_score or (row["typed"] and not row["short"]):
-        return False
-    return row["covers"] >= min_coverage or row["dense"] >= close_meaning
+def holds(row: dict, min_score: float, min_coverage: float, close_meaning: float, same_meaning: float) -> bool:
+    fields = {f.name for f in dataclasses.fields(Evidence)}
+    return holds_answer(Evidence(**{k: v for k, v in row.items() if k in fields}), min_score, min_coverage,
+                        close_meaning, same_meaning)
 
 
-def tradeoff(rows: list[dict], min_score: float, min_coverage: float, close_meaning: float) -> dict:
-    """Per set: answered wrongly (unanswerable answered) and declined wrongly (answerable with the answer in
-    its evidence, declined)."""
+def tradeoff(rows: list[dict], *thresholds: float) -> dict:
+    """Per set: answered wrongly (unanswerable answered), declined wrongly (answerable declined) and right
+    (answerable, answered, with an accepted answer in its sentences)."""
     result = {}
     for name in sorted({r["set"] for r in rows}):
-        chosen = [r for r in rows if r["set"] == name]
-        unanswerable = [r for r in chosen if r["unanswerable"]]
-        answerable = [r for r in chosen if not r["unanswerable"]]
+        unanswerable = [r for r in rows if r["set"] == name and r["unanswerable"]]
+        answerable = [r for r in rows if r["set"] == name and not r["unanswerable"]]
         result[name] = {
-            "answered_wrongly": sum(holds(r, min_score, min_coverage, close_meaning) for r in unanswerable)
-            / max(1, len(unanswerable)),
-            "declined_wrongly": sum(not holds(r, min_score, min_coverage, close_meaning) for r in answerable)
-            / max(1, len(answerable)),
-            "right_and_answered": sum(r["right"] and holds(r, min_score, min_coverage, close_meaning)
-                                      for r in answerable) / max(1, len(answerable))}
+            "answered_wrongly": sum(holds(r, *thresholds) for r in unanswerable) / max(1, len(unanswerable)),
+            "declined_wrongly": sum(not holds(r, *thresholds) for r in answerable) / max(1, len(answerable)),
+            "right": sum(r["right"] and holds(r, *thresholds) for r in answerable) / max(1, len(answerable))}
     return result
 
 
@@ -79,13 +76,12 @@ def main() -> None:
         rows += features_of_set(corpus, questions, args.stores)
     if args.out:
         Path(args.out).write_text(json.dumps(rows))
-    print("min_score min_coverage close_meaning | per set: answered wrongly / declined wrongly / right")
-    for score, coverage, meaning in itertools.product((0.3, 0.35, 0.4), (0.3, 0.4, 0.5, 0.6, 0.7),
-                                                      (0.5, 0.55, 0.6, 0.65, 1.0)):
-        table = tradeoff(rows, score, coverage, meaning)
-        cells = "  ".join(f"{n.split('/')[-1]} {v['answered_wrongly']:.2f}/{v['declined_wrongly']:.2f}/"
-                          f"{v['right_and_answered']:.2f}" for n, v in table.items())
-        print(f"{score:.2f} {coverage:.2f} {meaning:.2f} | {cells}")
+    print("min_score min_coverage close_meaning same_meaning | per set: answered wrongly / declined wrongly / right")
+    for thresholds in itertools.product((0.3, 0.35, 0.4), (0.2, 0.3, 0.4, 0.5), (0.4, 0.45, 0.5),
+                                        (0.5, 0.55, 0.6, 0.65, 0.7, 1.0)):
+        cells = "  ".join(f"{n.split('/')[-1]} {v['answered_wrongly']:.2f}/{v['declined_wrongly']:.2f}/{v['right']:.2f}"
+                          for n, v in tradeoff(rows, *thresholds).items())
+        print(" ".join(f"{t:.2f}" for t in thresholds), "|", cells)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from eval.runner import EvalError, EvalRun
 QUALITY_METRICS = ("correct", "accuracy", "token_f1", "short_em", "short_f1", "hit@1", "hit@4", "hit@10", "mrr@10", "recall@10",
                    "all_gold@10", "citations_valid", "citation_precision", "cited_sentences",
                    "refusal_accuracy", "false_refusal_rate")
-GATED_METRICS = ("accuracy", "hit@1", "hit@4", "mrr@10", "refusal_accuracy")
+GATED_METRICS = ("accuracy", "short_f1", "hit@1", "hit@4", "mrr@10", "refusal_accuracy")
 TOLERANCE = 1e-9  # the pipeline is deterministic: a tie is a tie, anything lower is a regression
 PER_QUESTION_ROWS = 60  # the terminal lists every question up to this many, then only the failures
 COLORS = ("#2f6db5", "#e08a2c", "#3b9b5a", "#b04a7a")

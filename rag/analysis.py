@@ -73,6 +73,7 @@ class QuestionAnalysis:
     entities: tuple[Span, ...]
     chunks: tuple[Span, ...]
     yes_no: bool = False  # "Did…?", "Is…?": asks for a verdict, not a span
+    own_text: str = ""  # the question without the names rag.followup carried over from earlier turns
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start:span.end]
@@ -203,7 +204,7 @@ _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 
 
 def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionAnalysis:
-    """names_end: only names before this offset count as the question's own."""
+    """names_end: only the words before this offset are the question's own (after it: names carried over)."""
     names_end = len(text) if names_end is None else names_end
     wh, focus = "", ""
     tokens = list(doc)
@@ -220,20 +221,20 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
             break
     name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
                   if t.idx < names_end} | {content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end}
-    terms = tuple(dict.fromkeys(lemma for lemma in map(content_lemma, tokens)
-                                if lemma and lemma not in _WH))
+    terms = tuple(dict.fromkeys(lemma for token in tokens if token.idx < names_end
+                                and (lemma := content_lemma(token)) and lemma not in _WH))
     yes_no = not wh and bool(tokens) and tokens[0].pos_ == "AUX"
     return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
-                            yes_no)
+                            yes_no, text[:names_end])
 
 
 def _chunk_head_after(doc, index: int) -> str | None:
     for chunk in doc.noun_chunks:
         if chunk.start <= index < chunk.end:
             root = chunk.root
-            if root.lemma_.lower() in ("kind", "sort", "type", "part") :
+            if root.lemma_.lower() in ("kind", "sort", "type", "part", "form"):
                 of = [c for c in root.children if c.lower_ == "of"]
                 objects = [o for c in of for o in c.children if o.dep_ == "pobj"]
                 if objects:

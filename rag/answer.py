@@ -113,20 +113,32 @@ class Evidence:
 
     names_found: bool  # every name the question uses is in a retrieved passage, title or source
     score: float  # the lead sentence's relevance
-    covers: float  # its share of the question's words other than names (weighted by rarity)
-    dense: float  # its closeness in meaning to the question
+    covers: float  # the most of the question's words other than names (by rarity) a chosen sentence holds
+    dense: float  # the closest in meaning to the question a chosen sentence is
     typed: bool  # the question asks for a kind of thing (a person, a place, a date, a number…)
     short: bool  # a span of that kind was found
-    lexical: float = 0.0  # the lead's share of all the question's words, names included
+    lexical: float = 0.0  # the most of all the question's words, names included, a chosen sentence holds
     closeness: float = 0.0  # the short answer's closeness to the question's words
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
-        lead = chosen[0] if chosen else None
-        if lead is None:
+        if not chosen:
             return cls(names_found, 0.0, 0.0, 0.0, expected_types(question) is not None, candidate is not None)
-        return cls(names_found, lead.score, lead.covers, lead.dense, expected_types(question) is not None,
-                   candidate is not None, lead.lexical, candidate.closeness if candidate else 0.0)
+        return cls(names_found, chosen[0].score, max(s.covers for s in chosen), max(s.dense for s in chosen),
+                   expected_types(question) is not None, candidate is not None, max(s.lexical for s in chosen),
+                   candidate.closeness if candidate else 0.0)
+
+
+def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
+                 same_meaning: float) -> bool:
+    """Whether the evidence answers the question: every name it uses was found, the lead sentence is relevant
+    and holds enough of what is asked, or says it in other words (close in meaning with some of its words, or
+    the same meaning with none), and for a question of a kind (who, when, how many…) something of that kind
+    stands in the evidence. eval/calibrate.py shows the trade-off as the thresholds move."""
+    if not evidence.names_found or evidence.score < min_score or (evidence.typed and not evidence.short):
+        return False
+    return (evidence.covers >= min_coverage or (evidence.covers > 0 and evidence.dense >= close_meaning)
+            or evidence.dense >= same_meaning)
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, embedder: Embedder, analyzer: Analyzer, sentences_of: Callable[[list[Passage]], list],
                  *, max_sentences: int = 3, min_score: float = 0.35, min_coverage: float = 0.3,
-                 close_meaning: float = 0.4, dense_weight: float = 0.7, margin: float = 0.12,
+                 close_meaning: float = 0.4, same_meaning: float = 0.65, dense_weight: float = 0.7, margin: float = 0.12,
                  require_question_names: bool = True):
         """sentences_of: passages -> for each passage its StoredSentences (rag.store), analyzed and embedded
         at ingest. min_score: least sentence relevance; min_coverage: least share of the question's words
@@ -167,6 +179,7 @@ class ExtractiveAnswerer:
         self.min_score = min_score
         self.min_coverage = min_coverage
         self.close_meaning = close_meaning
+        self.same_meaning = same_meaning
         self.dense_weight = dense_weight
         self.margin = margin
         self.require_question_names = require_question_names
@@ -197,14 +210,7 @@ class ExtractiveAnswerer:
                         analysis.yes_no)
 
     def holds_answer(self, evidence: "Evidence") -> bool:
-        """Whether the evidence answers the question: every name it uses was found, the lead sentence is
-        relevant, holds enough of what is asked (or says it in other words: close in meaning), and for a
-        question of a kind (who, when, how many…) something of that kind stands in the evidence."""
-        if not evidence.names_found or evidence.score < self.min_score:
-            return False
-        if evidence.typed and not evidence.short:
-            return False
-        return evidence.covers >= self.min_coverage or evidence.dense >= self.close_meaning
+        return holds_answer(evidence, self.min_score, self.min_coverage, self.close_meaning, self.same_meaning)
 
     # --- sentences ------------------------------------------------------------------------------------
     def scored_sentences(self, question: QuestionAnalysis, passages: list[Passage], stored: list) -> list[Sentence]:
@@ -217,7 +223,7 @@ class ExtractiveAnswerer:
         # "how long")
         names, kind = {stem(t) for t in question.name_terms}, stem(question.focus)
         asked = {t: w for t, w in weights.items() if t not in names and t != kind}
-        dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.text)
+        dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.own_text or question.text)
         for sentence, similarity in zip(sentences, dense):
             held = said_otherwise(weights, sentence.lemmas)
             sentence.dense = float(similarity)
@@ -293,20 +299,24 @@ class ExtractiveAnswerer:
         preferred = _preferred(question)
         asked = set(map(stem, question.terms))
         question_text = question.text.lower()
+        names = {stem(t) for t in question.name_terms}
         for sentence in pool:
             text = passages[sentence.passage_index].text
+            described = _chunks_naming(sentence.analysis, names)
             for span in _spans_of_type(sentence.analysis, types, question.focus, sentence is pool[0]):
                 words = _strip_determiners(text[span.start:span.end])
                 if not words or words.lower() in question_text:
                     continue
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
-                if span_terms and span_terms <= asked | _FUNCTION_WORDS:
+                if not span_terms or span_terms <= asked | _FUNCTION_WORDS:
                     continue
                 key = words.lower()
                 closeness = _closeness(sentence.analysis, span, weights)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
                 score -= 0.3 * len(span_terms & asked) / len(span_terms)  # partly what the question names
+                if any(c.start <= span.start and span.end <= c.end for c in described):
+                    score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
                 current = found.get(key)
                 if current is None or score > current.score:
                     start = span.start + text[span.start:span.end].find(words)
@@ -366,6 +376,12 @@ def _spans_of_type(sentence: SentenceAnalysis, types: frozenset[str] | None, foc
         return [e for e in sentence.entities if e.label in types]
     headed = [c for c in sentence.chunks if c.label == focus]
     return headed or ([*sentence.entities, *sentence.chunks] if lead else [])
+
+
+def _chunks_naming(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
+    """The sentence's noun chunks that hold one of the question's names."""
+    starts = [start for lemma, start in zip(sentence.terms, sentence.term_starts) if stem(lemma) in names]
+    return [c for c in sentence.chunks if any(c.start <= start < c.end for start in starts)]
 
 
 def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]) -> float:

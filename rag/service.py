@@ -270,6 +270,7 @@ def build_answerer(settings: Settings, embedder: Embedder, analyzer: Analyzer, s
     extractive = ExtractiveAnswerer(embedder, analyzer, sentences_of, max_sentences=settings.answer_max_sentences,
                                     min_score=settings.min_answer_score, min_coverage=settings.min_answer_coverage,
                                     close_meaning=settings.answer_close_meaning,
+                                    same_meaning=settings.answer_same_meaning,
                                     require_question_names=settings.require_question_names)
     if not settings.llm_provider:
         return extractive

@@ -20,6 +20,8 @@ from rag.corpus import load_articles
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_SET = ROOT / "eval" / "sets" / "fixture.jsonl"
 BASELINE = ROOT / "eval" / "baselines" / "fixture.json"
+SEED_SET = ROOT / "eval" / "sets" / "seed.jsonl"
+SEED_BASELINE = ROOT / "eval" / "baselines" / "seed.json"
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 
 
@@ -178,15 +180,29 @@ def fixture_run(corpus_service):
                     meta={"question_set": "eval/sets/fixture.jsonl"})
 
 
-def test_fixture_set_is_no_worse_than_the_committed_baseline(fixture_run):
-    baseline = load_baseline(BASELINE)
-    assert baseline["metrics"]["questions"] == fixture_run.overall["questions"], \
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory, embedder, analyzer):
+    from rag.service import build_service
+    from tests.conftest import clear_chroma_cache, make_settings
+
+    service = build_service(make_settings(tmp_path_factory.mktemp("seed-eval")), embedder, analyzer)
+    service.ingest([ROOT / "corpus"], progress=False)
+    yield evaluate(InProcessTarget(service), load_questions(SEED_SET), top_k=10, progress=False,
+                   meta={"question_set": "eval/sets/seed.jsonl"})
+    clear_chroma_cache()
+
+
+@pytest.mark.parametrize("run_name, baseline_path", [("fixture_run", BASELINE), ("seed_run", SEED_BASELINE)])
+def test_question_sets_are_no_worse_than_their_committed_baselines(request, run_name, baseline_path):
+    run = request.getfixturevalue(run_name)
+    baseline = load_baseline(baseline_path)
+    assert baseline["metrics"]["questions"] == run.overall["questions"], \
         "the question set changed: rewrite the baseline (eval/README.md)"
-    failing = {row["id"]: row["outcome"] for row in _rows(fixture_run) if row["outcome"] not in ("correct", "declined")}
+    failing = {row["id"]: row["outcome"] for row in _rows(run) if row["outcome"] not in ("correct", "declined")}
     for name in GATED_METRICS:
-        assert fixture_run.overall[name] >= baseline["metrics"][name] - 1e-9, \
-            f"{name} fell from {baseline['metrics'][name]:.4f} to {fixture_run.overall[name]:.4f}; failing: {failing}"
-    assert fixture_run.overall["errors"] == 0 and fixture_run.warnings == []
+        assert run.overall[name] >= baseline["metrics"][name] - 1e-9, \
+            f"{name} fell from {baseline['metrics'][name]:.4f} to {run.overall[name]:.4f}; failing: {failing}"
+    assert run.overall["errors"] == 0 and run.warnings == []
 
 
 def test_fixture_answers_cite_only_retrieved_passages_on_every_sentence(fixture_run):

@@ -3,14 +3,15 @@
 import json
 import shutil
 
-from rag.chunking import chunk_article
 from rag.corpus import load_articles
+from rag.ingest import Ingestor
 from tests.conftest import ARTICLES
 
 
-def expected_passages(settings, root) -> int:
-    return sum(len(chunk_article(a, settings.chunk_words, settings.chunk_overlap_sentences))
-               for a in load_articles(root).articles)
+def expected_passages(service, root) -> int:
+    return sum(len(chunks) for _, chunks in
+               Ingestor(service.store, service.embedder, service.analyzer, service.settings).chunked(
+                   load_articles(root).articles))
 
 
 def test_first_run_adds_everything_and_second_run_adds_nothing(service, tmp_path):
@@ -19,7 +20,7 @@ def test_first_run_adds_everything_and_second_run_adds_nothing(service, tmp_path
     first = service.ingest([corpus], progress=False)
     assert len(first.added) == 7 and first.updated == first.removed == [] and first.skipped == []
     counts = service.store.counts()
-    assert counts == (7, expected_passages(service.settings, corpus))
+    assert counts == (7, expected_passages(service, corpus))
     generation = service.store.generation()
 
     second = service.ingest([corpus], progress=False)
@@ -43,7 +44,7 @@ def test_a_changed_article_replaces_its_passages(service, tmp_path):
     texts = [p.text for p in service.store.all_passages() if p.article_id == "json-river-flood"]
     assert texts and any("Tomas Brell" in t for t in texts)
     assert not any("Clara Ventis" in t for t in texts)
-    assert service.store.counts()[1] == expected_passages(service.settings, corpus)
+    assert service.store.counts()[1] == expected_passages(service, corpus)
     answer = service.ask("Who is the mayor of Merrowick?")
     assert "Tomas Brell" in answer.answer and "Clara Ventis" not in answer.answer
 
@@ -58,7 +59,7 @@ def test_a_removed_article_loses_its_passages(service, tmp_path):
     assert report.removed == ["rail-strike"]
     assert service.store.get_article("rail-strike") is None
     assert all(p.article_id != "rail-strike" for p in service.store.all_passages())
-    assert service.store.counts() == (6, expected_passages(service.settings, corpus))
+    assert service.store.counts() == (6, expected_passages(service, corpus))
 
 
 def test_a_file_that_turns_unreadable_keeps_its_stored_articles(service, tmp_path):

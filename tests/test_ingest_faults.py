@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_article
+from rag.analysis import Analyzer
 from rag.corpus import load_articles
+from rag.ingest import Ingestor
 from rag.service import build_service
 from tests.conftest import clear_chroma_cache, make_settings
 
@@ -47,8 +48,8 @@ def write_corpus(folder: Path, seed: int = 1, edition: str = "") -> Path:
 
 def expected_passages(settings, corpus: Path) -> dict[str, int]:
     loaded = load_articles(corpus, settings.max_article_bytes)
-    return {a.id: len(chunk_article(a, settings.chunk_words, settings.chunk_overlap_sentences))
-            for a in loaded.articles}
+    chunked = Ingestor(None, None, Analyzer(), settings).chunked(loaded.articles)
+    return {a.id: len(chunks) for a, chunks in chunked}
 
 
 def env_for(data_dir: Path) -> dict:

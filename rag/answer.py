@@ -60,6 +60,7 @@ FOCUS_TYPES = {
     **dict.fromkeys("price amount cost sum".split(), frozenset({"MONEY"})),
     **dict.fromkeys("number".split(), AMOUNTS),
 }
+ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
 PUBLISHING = frozenset({"publish", "report", "release", "write", "date", "post", "issue", "print"})
 
@@ -166,7 +167,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, embedder: Embedder, analyzer: Analyzer, sentences_of: Callable[[list[Passage]], list],
                  *, max_sentences: int = 3, min_score: float = 0.35, min_coverage: float = 0.3,
-                 close_meaning: float = 0.4, same_meaning: float = 0.65, dense_weight: float = 0.7, margin: float = 0.12,
+                 close_meaning: float = 0.4, same_meaning: float = 0.7, dense_weight: float = 0.7, margin: float = 0.12,
                  require_question_names: bool = True):
         """sentences_of: passages -> for each passage its StoredSentences (rag.store), analyzed and embedded
         at ingest. min_score: least sentence relevance; min_coverage: least share of the question's words
@@ -281,6 +282,9 @@ class ExtractiveAnswerer:
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
         candidates = self.candidates(question, types, pool, passages, ranked)
+        if not candidates and question.wh in ("what", "which") and types is not None:
+            # "which town": the small model may have typed a town it does not know as a person or a firm
+            candidates = self.candidates(question, ANY_NAME, pool, passages, ranked)
         if not candidates:
             return None, None
         best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))

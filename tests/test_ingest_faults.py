@@ -18,12 +18,12 @@ import pytest
 
 from rag.analysis import Analyzer
 from rag.corpus import load_articles
-from rag.ingest import Ingestor
+from rag.ingest import GROUP_ARTICLES, Ingestor
 from rag.service import build_service
 from tests.conftest import clear_chroma_cache, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLES = 160  # about 480 passages: two groups of 256 passages, so a kill can fall between them
+ARTICLES = 160  # two groups of GROUP_ARTICLES (128), so a kill can fall between them
 WORDS = ("harbour council ministry tariff grain copper pipeline union budget election court museum railway "
          "reservoir festival vaccine satellite bridge refinery cooperative orchestra fishery").split()
 PLACES = ("Ostmere Serevia Valdoria Kaldor Merrowick Teskara Lunaria Pellwick Halvik Amberlin Orvel Tamsel").split()
@@ -46,10 +46,18 @@ def write_corpus(folder: Path, seed: int = 1, edition: str = "") -> Path:
     return folder
 
 
+def chunked_corpus(settings, corpus: Path):
+    return Ingestor(None, None, Analyzer(), settings).chunked(load_articles(corpus, settings.max_article_bytes).articles)
+
+
 def expected_passages(settings, corpus: Path) -> dict[str, int]:
-    loaded = load_articles(corpus, settings.max_article_bytes)
-    chunked = Ingestor(None, None, Analyzer(), settings).chunked(loaded.articles)
-    return {a.id: len(chunks) for a, chunks in chunked}
+    return {a.id: len(chunks) for a, chunks in chunked_corpus(settings, corpus)}
+
+
+def first_group_writes(settings, corpus: Path) -> int:
+    """Records Chroma takes in for the first group of articles: passages, their sentences, article records."""
+    group = chunked_corpus(settings, corpus)[:GROUP_ARTICLES]
+    return sum(len(chunks) + sum(len(c.sentences) for c in chunks) + 1 for _, chunks in group)
 
 
 def env_for(data_dir: Path) -> dict:
@@ -125,9 +133,9 @@ def test_a_run_killed_mid_way_leaves_a_usable_store_and_the_next_run_completes_i
     data, corpus = fault_settings.data_path, write_corpus(tmp_path / "corpus")
     total = sum(expected_passages(fault_settings, corpus).values())
     process = start_ingest(data, corpus)
-    # Chroma takes a group's passages (258 here) in one write, then their article records (86): past 300,
-    # the first group is complete and the second is still being embedded
-    killed_at = kill_after_writes(process, data, at_least=300)
+    # Chroma takes a group's passages, then their sentences, then their article records: past those of the
+    # first group, it is complete and the second is still being analyzed and embedded
+    killed_at = kill_after_writes(process, data, at_least=first_group_writes(fault_settings, corpus))
     assert process.returncode == -signal.SIGKILL
 
     clear_chroma_cache()

@@ -368,6 +368,9 @@ def _sent_article(record: Any, max_bytes: int) -> Article:
         raise SkipFile("missing 'id' (a string or a number)")
     if len(str(raw_id).strip()) > MAX_ID_CHARS:
         raise SkipFile(f"'id' is over {MAX_ID_CHARS} characters")
+    for name in ("body", "title", "published_at", "source", "url", "origin"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise SkipFile(f"'{name}' must be text")
     size = len(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise SkipFile(f"{size} bytes, over the {max_bytes}-byte limit (max_article_bytes)")

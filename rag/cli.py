@@ -11,8 +11,7 @@ import textwrap
 from pathlib import Path
 
 from rag.config import Settings, load_settings, setting_help
-from rag.errors import ConfigError, CorpusNotFound, RagError
-from rag.models import IngestReport
+from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError
 
 log = logging.getLogger("newsrag")
 
@@ -108,19 +107,31 @@ def _service(settings: Settings):
 
 
 def run_ingest(args, settings: Settings) -> int:
+    from rag.owner import store_owner
+
     missing = [path for path in args.paths if not Path(path).expanduser().exists()]
     if missing:  # before the model loads
         raise CorpusNotFound(f"not found: {', '.join(missing)}")
-    report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
+    owner = None if settings.chroma_host else store_owner(settings.data_path)
+    if owner is not None:  # a running server owns the embedded store: it writes, this process only reads files
+        from rag.remote import ingest_through_server
+
+        report = ingest_through_server(owner, args.paths, settings)
+        if not args.no_prune and not args.json:
+            print(f"sent to {owner.url}; articles gone from these files are not removed through a server "
+                  "(DELETE /api/articles/<id>)", file=sys.stderr)
+    else:
+        report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune).to_dict()
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
 
-def format_report(report: IngestReport) -> str:
-    lines = [f"ingested in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
-             f"{len(report.removed)} removed, {report.unchanged} unchanged; "
-             f"{report.passages_written} passages written"]
-    lines += [f"skipped {file}: {reason}" for file, reason in report.skipped]
+def format_report(report: dict) -> str:
+    """IngestReport.to_dict() as a line, and a line for each file or record skipped."""
+    lines = [f"ingested in {report['seconds']:.1f}s: {report['added']} added, {report['updated']} updated, "
+             f"{report['removed']} removed, {report['unchanged']} unchanged; "
+             f"{report['passages_written']} passages written"]
+    lines += [f"skipped {skip['file']}: {skip['reason']}" for skip in report["skipped"]]
     return "\n".join(lines)
 
 
@@ -158,16 +169,40 @@ def run_settings(args, settings: Settings) -> int:
 
 
 def run_serve(args, settings: Settings) -> int:
+    """Serve; an embedded store is this process's alone while it runs (rag/owner.py): `newsrag ingest`
+    sends its articles here."""
+    from rag.owner import claim_store
+
+    if settings.chroma_host:  # a Chroma server: any number of processes read and write it
+        return serve(args, settings, announce=lambda url: None)
+    with claim_store(settings.data_path) as claim:
+        return serve(args, settings, announce=claim.announce)
+
+
+def ingest_corpus(service, corpus: Path) -> None:
+    if not corpus.exists():
+        print(f"corpus folder {corpus} not found; serving the store as it is", flush=True)
+        return
+    try:
+        print(format_report(service.ingest([corpus], progress=sys.stderr.isatty()).to_dict()), flush=True)
+    except IngestLocked as exc:  # an ingestion started before this server: it is seen once it is done
+        print(f"warning: {exc.message.split(';')[0]}; serving the store as it is, and what it ingests once it "
+              "is done", file=sys.stderr, flush=True)
+
+
+def served_url(host: str, port: int) -> str:
+    """Where this machine reaches the server (a wildcard address through loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(args, settings: Settings, announce) -> int:
     from server import create_app
     from server.serving import build_server
 
     service = _service(settings)
-    corpus = Path(settings.corpus_dir)
     if not args.no_ingest:
-        if corpus.exists():
-            print(format_report(service.ingest([corpus], progress=sys.stderr.isatty())), flush=True)
-        else:
-            print(f"corpus folder {corpus} not found; serving the store as it is", flush=True)
+        ingest_corpus(service, Path(settings.corpus_dir))
     service.retriever.keyword_index()  # loaded from data_dir/keyword when the store is unchanged
     health = service.health()
     print(f"{health['articles']} articles, {health['passages']} passages", flush=True)
@@ -175,8 +210,11 @@ def run_serve(args, settings: Settings) -> int:
         print(f"warning: listening on {settings.host} with no API keys: anyone who can reach this port can use "
               "the API (set api_keys, or put an authenticating proxy in front); it answers only to the host "
               "names in allowed_hosts (unset: loopback names)", file=sys.stderr, flush=True)
-    print(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)", flush=True)
-    build_server(create_app(service=service), settings).run()
+    server = build_server(create_app(service=service), settings)
+    port = getattr(server, "effective_port", None) or server.effective_listen[0][1]
+    announce(served_url(settings.host, port))
+    print(f"serving on {served_url(settings.host, port)}/  (Ctrl+C stops)", flush=True)
+    server.run()
     return 0
 
 

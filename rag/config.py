@@ -53,6 +53,7 @@ class Settings:
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")
     max_top_k: int = _setting(20, "Largest top_k a request may ask for.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted (larger gets 413).")
+    max_articles_body_bytes: int = _setting(8_000_000, "Largest body `POST /api/articles` accepts (one article or a batch; larger gets 413); `newsrag ingest` through a running server sends batches under it.")
     max_article_bytes: int = _setting(2_000_000, "Largest article ingested (a .txt/.md file, a .jsonl line, a record of a .json file, which may hold 100 times this); larger ones are skipped with a report.")
     llm_provider: str = _setting("", "Generative answers: `openai` (any OpenAI-compatible server: vLLM, llama.cpp's server, OpenAI), `ollama`, or `llamacpp` (a local GGUF file); empty keeps the extractive answerer, which needs no LLM.")
     llm_model: str = _setting("", "Model name the LLM server knows (`llamacpp`: the path of the GGUF file).")
@@ -140,7 +141,8 @@ def validated(settings: Settings) -> Settings:
 
 def _check_ranges(settings: Settings) -> None:
     positive = ["embedding_batch_size", "chunk_words", "top_k", "candidates", "answer_max_sentences",
-                "max_question_chars", "max_top_k", "max_body_bytes", "max_article_bytes", "threads", "rrf_k",
+                "max_question_chars", "max_top_k", "max_body_bytes", "max_articles_body_bytes",
+                "max_article_bytes", "threads", "rrf_k",
                 "connection_limit", "client_timeout", "dense_search_ef",
                 "llm_timeout", "llm_max_tokens", "rate_limit_burst"]
     for name in positive:

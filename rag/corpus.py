@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from rag.errors import CorpusNotFound
 from rag.models import Article
@@ -340,3 +340,39 @@ def _collect(item: Article | SkipFile, relative: str, result: LoadResult, seen: 
     seen[item.id] = relative
     result.articles.append(item)
     return True
+
+
+MAX_ID_CHARS = 500
+API_ORIGIN = "api"  # the origin of an article sent without one: no folder ingestion ever removes it
+
+
+def articles_from_records(data: Any, max_bytes: int) -> LoadResult:
+    """Articles sent as JSON: one record or a list of them, in the shape of a .json file's, each with an id;
+    a record that cannot be used is skipped as "record N" with the reason. A record may name its origin (the
+    file `newsrag ingest` read it from), else it is API_ORIGIN."""
+    result, seen = LoadResult(), {}
+    for number, record in enumerate(data if isinstance(data, list) else [data], start=1):
+        try:
+            item: Article | SkipFile = _sent_article(record, max_bytes)
+        except SkipFile as exc:
+            item = exc
+        _collect(item, f"record {number}", result, seen)
+    return result
+
+
+def _sent_article(record: Any, max_bytes: int) -> Article:
+    if not isinstance(record, dict):
+        raise SkipFile("expected a JSON object with at least an id and a body")
+    raw_id = record.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or not str(raw_id).strip():
+        raise SkipFile("missing 'id' (a string or a number)")
+    if len(str(raw_id).strip()) > MAX_ID_CHARS:
+        raise SkipFile(f"'id' is over {MAX_ID_CHARS} characters")
+    for name in ("body", "title", "published_at", "source", "url", "origin"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise SkipFile(f"'{name}' must be text")
+    size = len(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise SkipFile(f"{size} bytes, over the {max_bytes}-byte limit (max_article_bytes)")
+    origin = record.get("origin")
+    return _article_from_record(record, "", origin if isinstance(origin, str) and origin else API_ORIGIN)

@@ -103,3 +103,10 @@ def store_unreachable(exc: BaseException) -> bool:
 
 _TRANSPORT_ERRORS = {"ConnectError", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ReadError",
                      "WriteError", "RemoteProtocolError", "NetworkError", "TransportError", "TimeoutException"}
+
+
+class StoreOwned(RagError):
+    """An embedded store that a running server owns: write to it through that server."""
+
+    status = 409
+    code = "store_owned"

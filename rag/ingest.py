@@ -77,24 +77,50 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_articles(self, articles: Sequence[Article], report: IngestReport) -> IngestReport:
+        """Add these articles and update changed ones (removing none), into a report that may already list
+        skipped records."""
+        started = time.perf_counter()
+        with ingest_lock(self.settings.data_path):
+            states, stored_counts = self.store.article_states(), self.store.passage_counts()
+            self._store(articles, states, stored_counts, report, progress=False)
+            if report.changed:
+                self.store.bump_generation()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove_article(self, article_id: str) -> bool:
+        """Remove one article; False when there is none with this id."""
+        with ingest_lock(self.settings.data_path):
+            if self.store.get_article(article_id) is None:
+                return False
+            self.store.delete_article(article_id)
+            self.store.bump_generation()
+        return True
+
     def _ingest(self, paths: Sequence[str | Path], progress: bool, prune: bool) -> IngestReport:
         report = IngestReport()
         loads = [load_articles(path, self.settings.max_article_bytes) for path in paths]
         for load in loads:
             report.skipped.extend(load.skipped)
-        articles = _unique_articles(loads, report)
+        articles = unique_articles(loads, report)
         states = self.store.article_states()
         stored_counts = self.store.passage_counts()
-        pending = [a for a in articles if not _is_stored(a, states.get(a.id), stored_counts)]
-        report.unchanged = len(articles) - len(pending)
-        for article in pending:
-            (report.updated if article.id in states else report.added).append(article.id)
-        report.passages_written = self._write(pending, progress)
+        self._store(articles, states, stored_counts, report, progress)
         if prune:
             report.removed = self._prune(paths, loads, {a.id for a in articles}, states, stored_counts)
         if report.changed:
             self.store.bump_generation()
         return report
+
+    def _store(self, articles: Sequence[Article], states: dict[str, ArticleState], stored_counts: dict[str, int],
+               report: IngestReport, progress: bool) -> None:
+        """Write the articles not stored as they are (new, changed, or left half-written by a killed run)."""
+        pending = [a for a in articles if not _is_stored(a, states.get(a.id), stored_counts)]
+        report.unchanged += len(articles) - len(pending)
+        for article in pending:
+            (report.updated if article.id in states else report.added).append(article.id)
+        report.passages_written += self._write(pending, progress)
 
     def _write(self, articles: Sequence[Article], progress: bool) -> int:
         """Analyze, chunk, embed (passages and their sentences) and write, a group of articles at a time."""
@@ -152,7 +178,7 @@ def _is_stored(article: Article, state: ArticleState | None, stored_counts: dict
             and stored_counts.get(article.id, 0) == state.n_passages and state.analysis_version == ANALYSIS_VERSION)
 
 
-def _unique_articles(loads: Sequence[LoadResult], report: IngestReport) -> list[Article]:
+def unique_articles(loads: Sequence[LoadResult], report: IngestReport) -> list[Article]:
     seen: dict[str, str] = {}
     articles = []
     for load in loads:

@@ -149,20 +149,22 @@ class HybridRetriever:
         self.cache_dir = cache_dir
         self._keyword: KeywordIndex | None = None
         self._generation: str | None = None
+        self._writes_seen = -1  # the store's write count when the keyword index was last made current
         self._checked = 0.0
         self._lock = threading.Lock()
 
     def keyword_index(self, force: bool = False) -> KeywordIndex:
-        """The BM25 index, replaced when an ingestion (in any process) changed the store's generation."""
+        """The BM25 index, replaced when an ingestion (in any process) changed the store's generation (which
+        also opens an embedded store again when another process changed it)."""
         now = time.monotonic()
         if not force and self._keyword is not None and now - self._checked < self.refresh_seconds:
             return self._keyword
         with self._lock:
-            generation = self.store.generation()
+            writes, generation = self.store.writes, self.store.refresh()
             self._checked = time.monotonic()
             if self._keyword is None or generation != self._generation:
                 self._keyword = self._load_or_build(generation)
-                self._generation = generation
+                self._generation, self._writes_seen = generation, writes
             return self._keyword
 
     def _load_or_build(self, generation: str) -> KeywordIndex:
@@ -223,6 +225,8 @@ class HybridRetriever:
         timings["dense"] = _ms_since(started)
         started = time.perf_counter()
         keyword = self.keyword_index().search(question, self.candidates, filters)
+        if self.store.writes != self._writes_seen:  # written since: no passage of an old version, not even here
+            keyword = self.store.still_stored(keyword)
         timings["keyword"] = _ms_since(started)
         started = time.perf_counter()
         fused = fuse(dense, keyword, self.rrf_k, self.keyword_weight)[:top_k]

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import logging
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -13,6 +14,7 @@ from typing import Any, Callable, Iterator, Sequence
 from rag.analysis import Analyzer
 from rag.answer import ExtractiveAnswerer
 from rag.config import Settings, offline_environment
+from rag.corpus import articles_from_records
 from rag.embedding import Embedder
 from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
 from rag.followup import standalone_question
@@ -21,6 +23,8 @@ from rag.ingest import Ingestor
 from rag.models import Answer, Article, Filters, IngestReport, Turn
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.store import Store, StoredSentence, build_client
+
+READY_PROBE = "news"  # what /api/ready searches for: a real query through the store
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ class RagService:
         self.answerer = answerer  # ExtractiveAnswerer, or rag.llm.GenerativeAnswerer (has .stream)
         self.rewriter = rewriter  # follow-up -> standalone question
         self._answered = itertools.count(1)  # next() is atomic: threads share it without a lock
+        self._writes = threading.Lock()  # one write at a time; questions go on (the Store keeps them whole)
 
     # --- questions -----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
@@ -71,7 +76,7 @@ class RagService:
         question = self.check_question(question)
         history = self.check_history(history)
         top_k = self.check_top_k(top_k)
-        if self.store.passages.count() == 0:
+        if self.store.counts()[1] == 0:
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
         query = self.rewriter(question, history) if history else question
         return question, query, self.retriever.retrieve(query, top_k, filters)
@@ -130,7 +135,33 @@ class RagService:
 
     # --- corpus --------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
-        report = Ingestor(self.store, self.embedder, self.analyzer, self.settings).ingest(paths, progress, prune)
+        with self._writes:
+            return self._written(self._ingestor().ingest(paths, progress, prune))
+
+    def add_articles(self, records: Any) -> IngestReport:
+        """Add or update articles sent as JSON records (one, or a list); BadRequest when none is usable."""
+        loaded = articles_from_records(records, self.settings.max_article_bytes)
+        if not loaded.articles:
+            reasons = "; ".join(f"{where}: {reason}" for where, reason in loaded.skipped[:5])
+            raise BadRequest(f"no usable article in the request ({reasons})")
+        with self._writes:
+            self.store.refresh()
+            report = self._ingestor().ingest_articles(loaded.articles, IngestReport(skipped=loaded.skipped))
+            return self._written(report)
+
+    def remove_article(self, article_id: str) -> IngestReport:
+        started = time.perf_counter()
+        with self._writes:
+            self.store.refresh()
+            if not self._ingestor().remove_article(article_id):
+                raise NotFound(f"no article with id {article_id!r}")
+            report = IngestReport(removed=[article_id], seconds=time.perf_counter() - started)
+            return self._written(report)
+
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder, self.analyzer, self.settings)
+
+    def _written(self, report: IngestReport) -> IngestReport:
         if report.changed:
             self.retriever.keyword_index(force=True)  # rebuild (and save) now, not on the next question
         return report
@@ -153,16 +184,20 @@ class RagService:
                 "dates": {"min": min(dates, default=None), "max": max(dates, default=None)}}
 
     def health(self) -> dict:
-        """What a load balancer needs: ready only while the store answers and holds passages."""
+        """What a load balancer needs: ready only while a search through the store finds a passage."""
         store = "http" if self.settings.chroma_host else "persistent"
         try:
+            self.store.refresh()
             articles, passages = self.store.counts()
+            found = passages > 0 and bool(self.store.dense_search(self.embedder.embed_query(READY_PROBE), 1, None))
         except Exception as exc:  # a Chroma server that went away: not ready, and say why
             log.warning("health: the store does not answer: %s", exc)
-            articles, passages, message = 0, 0, f"the {store} store does not answer ({type(exc).__name__})"
+            articles, passages, found = 0, 0, False
+            message = f"the {store} store does not answer ({type(exc).__name__})"
         else:
-            message = "ready" if passages > 0 else "the index is empty: ingest articles first"
-        ready = passages > 0
+            message = "ready" if found else "the index is empty: ingest articles first" if passages == 0 else \
+                "the store holds passages but a search through it finds none"
+        ready = found
         return {"status": "ok", "ready": ready, "articles": articles, "passages": passages,
                 "model": self.embedder.model_name, "answerer": self.answerer.name,
                 "store": store, "message": message}
@@ -235,7 +270,8 @@ def build_service(settings: Settings, embedder: Embedder | None = None,
     """The whole pipeline from settings; pass an embedder and an analyzer to share loaded models."""
     embedder = embedder or build_embedder(settings)
     analyzer = analyzer or Analyzer()
-    store = Store(build_client(settings), settings.collection, settings.dense_search_ef)
+    reopen = None if settings.chroma_host else lambda: build_client(settings)
+    store = Store(build_client(settings), settings.collection, settings.dense_search_ef, reopen=reopen)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
     answerer = build_answerer(settings, embedder, analyzer, PassageSentences(store, analyzer, embedder))

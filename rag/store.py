@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -69,6 +71,50 @@ def build_client(settings: Settings):
         raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
 
 
+def close_client(client) -> None:
+    """Forget an embedded client's cached Chroma system, so that the next client of its folder reads the
+    folder afresh (the old one is left to the clients still holding it)."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(getattr(client, "_identifier", None), None)
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a writer that waits keeps new readers out, so questions cannot starve a
+    write. Not reentrant: a reader must not read again inside its section."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._readers = self._waiting = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing and not self._waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._readers -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._changed:
+            self._waiting += 1
+            self._changed.wait_for(lambda: not self._writing and not self._readers)
+            self._waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+
 def date_number(date: str | None) -> int:
     return int(date.replace("-", "")) if date else 0
 
@@ -78,11 +124,26 @@ def _passage_id(article: Article, chunk: Chunk) -> str:
 
 
 class Store:
-    def __init__(self, client, collection: str = "news", dense_search_ef: int | None = None):
+    """The collections, read and written under one read-write lock: a question never sees half of a write.
+
+    reopen: makes a new client of the same embedded store; given, refresh() opens the store again when another
+    process changed it (Chroma's open index does not see another process's writes)."""
+
+    def __init__(self, client, collection: str = "news", dense_search_ef: int | None = None,
+                 reopen: Callable[[], Any] | None = None):
+        self.name = collection
+        self._dense_search_ef = dense_search_ef
+        self._reopen = reopen
+        self._lock = ReadWriteLock()
+        self.writes = 0  # writes made through this Store: a keyword index built before one may hold stale passages
+        self._open(client)
+        self._generation = self._stamp()
+
+    def _open(self, client) -> None:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self.client = client
-        self.name = collection
+        collection, dense_search_ef = self.name, self._dense_search_ef
         space = {"hnsw:space": "cosine"}
         self.passages = client.get_or_create_collection(f"{collection}_passages", embedding_function=None,
                                                         metadata=space)
@@ -108,11 +169,31 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------------
     def counts(self) -> tuple[int, int]:
-        return self.articles.count(), self.passages.count()
+        with self._lock.reading():
+            return self.articles.count(), self.passages.count()
 
     def generation(self) -> str:
+        with self._lock.reading():
+            return self._stamp()
+
+    def _stamp(self) -> str:
         got = self._meta.get(ids=["generation"], include=["documents"])
         return got["documents"][0] if got["ids"] else ""
+
+    def refresh(self) -> str:
+        """The store's generation; an embedded store that another process changed since this one last looked
+        (an ingestion that was already running when the server opened it) is opened again first."""
+        generation = self.generation()
+        if self._reopen is None or generation == self._generation:
+            return generation
+        with self._lock.writing():
+            if self._stamp() != self._generation:
+                log.warning("another process changed the store; opening it again to see the change")
+                close_client(self.client)
+                self._open(self._reopen())
+                self._generation = self._stamp()
+                self.writes += 1
+            return self._generation
 
     def article_states(self) -> dict[str, ArticleState]:
         states = {}
@@ -135,14 +216,16 @@ class Store:
             for passage_id, meta, text in zip(ids, metas, docs):
                 yield passage_from_record(passage_id, meta, text)
 
-    def _pages(self, collection, include: list[str]) -> Iterator[tuple[list, list, list]]:
-        offset = 0
-        while True:
-            got = collection.get(include=include, limit=PAGE, offset=offset)
-            if not got["ids"]:
-                return
-            yield got["ids"], got.get("metadatas") or [], got.get("documents") or []
-            offset += len(got["ids"])
+    def _pages(self, collection, include: list[str]) -> list[tuple[list, list, list]]:
+        """Every record of the collection, a page at a time, all read under one lock (no write between pages)."""
+        pages, offset = [], 0
+        with self._lock.reading():
+            while True:
+                got = collection.get(include=include, limit=PAGE, offset=offset)
+                if not got["ids"]:
+                    return pages
+                pages.append((got["ids"], got.get("metadatas") or [], got.get("documents") or []))
+                offset += len(got["ids"])
 
     def sentences_of(self, passage_ids: Sequence[str]) -> dict[str, list[StoredSentence]]:
         """The stored sentences of these passages, in order (a passage ingested before sentences were stored
@@ -150,8 +233,9 @@ class Store:
         found: dict[str, list[StoredSentence]] = {}
         if not passage_ids:
             return found
-        got = self.sentences.get(where={"passage_id": {"$in": list(dict.fromkeys(passage_ids))}},
-                                 include=["metadatas", "embeddings"])
+        with self._lock.reading():
+            got = self.sentences.get(where={"passage_id": {"$in": list(dict.fromkeys(passage_ids))}},
+                                     include=["metadatas", "embeddings"])
         rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda row: (row[0]["passage_id"], row[0]["n"]))
         for meta, vector in rows:
             analysis = SentenceAnalysis.from_list(json.loads(meta["analysis"]))
@@ -159,8 +243,17 @@ class Store:
                 StoredSentence(meta["passage_id"], analysis, np.asarray(vector, dtype=np.float32)))
         return found
 
+    def still_stored(self, passages: Sequence[Passage]) -> list[Passage]:
+        """These passages less those a write has removed since they were read."""
+        if not passages:
+            return []
+        with self._lock.reading():
+            stored = set(self.passages.get(ids=[p.passage_id for p in passages], include=[])["ids"])
+        return [p for p in passages if p.passage_id in stored]
+
     def get_article(self, article_id: str) -> Article | None:
-        got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        with self._lock.reading():
+            got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
         meta = got["metadatas"][0]
@@ -198,11 +291,12 @@ class Store:
 
     def _query(self, embedding: np.ndarray, k: int, where: dict | None) -> list[Passage]:
         """Chroma's query, directly: llama-index's ChromaVectorStore rebuilt a node per hit and took longer."""
-        got = self.passages.query(query_embeddings=[embedding.tolist()], n_results=k, where=where,
-                                  include=["metadatas", "documents", "distances"])
+        with self._lock.reading():
+            got = self.passages.query(query_embeddings=[embedding.tolist()], n_results=k, where=where,
+                                      include=["metadatas", "documents", "distances"])
+        hits = zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0])
         return [passage_from_record(passage_id, meta, text, score=1.0 - float(distance))
-                for passage_id, meta, text, distance in zip(got["ids"][0], got["metadatas"][0],
-                                                            got["documents"][0], got["distances"][0])]
+                for passage_id, meta, text, distance in hits if meta is not None and text is not None]
 
     # --- writing -------------------------------------------------------------------------------
     def write_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray, np.ndarray]]) -> None:
@@ -212,6 +306,11 @@ class Store:
         content hash, so old and new never collide); the next run tidies up."""
         if not batch:
             return
+        with self._lock.writing():
+            self._write_articles(batch)
+            self.writes += 1
+
+    def _write_articles(self, batch) -> None:
         article_ids = [article.id for article, _, _, _ in batch]
         nodes = [node for article, chunks, vectors, _ in batch for node in _nodes(article, chunks, vectors)]
         new_ids = {node.node_id for node in nodes}
@@ -248,17 +347,26 @@ class Store:
         self.passages.delete(ids=passage_ids)
 
     def delete_passages(self, article_id: str) -> None:
+        with self._lock.writing():
+            self._delete_passages(article_id)
+            self.writes += 1
+
+    def _delete_passages(self, article_id: str) -> None:
         self.sentences.delete(where={"article_id": article_id})
         self.passages.delete(where={"article_id": article_id})
 
     def delete_article(self, article_id: str) -> None:
         """Passages first, record last: a crash in between leaves a record the next run removes."""
-        self.delete_passages(article_id)
-        self.articles.delete(ids=[article_id])
+        with self._lock.writing():
+            self._delete_passages(article_id)
+            self.articles.delete(ids=[article_id])
+            self.writes += 1
 
     def bump_generation(self) -> str:
         stamp = uuid.uuid4().hex
-        self._meta.upsert(ids=["generation"], documents=[stamp], embeddings=[[0.0]])
+        with self._lock.writing():
+            self._meta.upsert(ids=["generation"], documents=[stamp], embeddings=[[0.0]])
+            self._generation = stamp
         return stamp
 
 

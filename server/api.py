@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Iterator
+from typing import Any, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
@@ -23,12 +23,23 @@ def _service():
 
 
 def json_object() -> dict:
-    """The body as a JSON object of valid text: 415 unless sent as JSON, 400 when not JSON, nested too
-    deeply for the parser, or holding an unpaired surrogate (\\ud800), which no text encoding can carry."""
+    """The body as a JSON object (see json_body)."""
+    data = json_body()
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object, e.g. {\"question\": \"...\"}")
+    return data
+
+
+def json_body(limit: int | None = None) -> Any:
+    """The body as JSON of valid text, up to `limit` bytes (default: the app's MAX_CONTENT_LENGTH): 415 unless
+    sent as JSON, 400 when not JSON, nested too deeply for the parser, or holding an unpaired surrogate
+    (\\ud800), which no text encoding can carry."""
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON, with 'Content-Type: application/json'")
+    if limit is not None:
+        request.max_content_length = limit
     body = request.get_data()  # refused on Content-Length over the limit, read no further than the limit
-    if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
+    if request.content_length is None and len(body) >= request.max_content_length:
         raise PayloadTooLarge("the request body is too large")  # a chunked body, cut at the limit
     try:
         data = json.loads(body)
@@ -37,8 +48,6 @@ def json_object() -> dict:
         raise BadRequest("the body holds an unpaired surrogate (such as \\ud800), which is not text") from None
     except (ValueError, RecursionError):
         raise BadRequest("the body is not valid JSON (or is nested too deeply)") from None
-    if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object, e.g. {\"question\": \"...\"}")
     return data
 
 
@@ -96,6 +105,21 @@ def ready():
 @api.get("/articles/<path:article_id>")
 def article(article_id: str):
     return jsonify(_service().article(article_id).to_dict())
+
+
+@api.post("/articles")
+def add_articles():
+    """One article {id, title, body, published_at, source, url} or a list of them: added, or updated when
+    changed; 200 with the report (skipped records and why), 400 when no record is usable."""
+    records = json_body(current_app.config["MAX_ARTICLES_BODY_BYTES"])
+    if not isinstance(records, (dict, list)):
+        raise BadRequest("send one article object {id, body, ...} or a list of them")
+    return jsonify(_service().add_articles(records).to_dict())
+
+
+@api.delete("/articles/<path:article_id>")
+def remove_article(article_id: str):
+    return jsonify(_service().remove_article(article_id).to_dict())
 
 
 @api.get("/sources")

@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     settings = settings or service.settings
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_ARTICLES_BODY_BYTES"] = settings.max_articles_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["rag_service"] = service
     app.extensions["web_dir"] = WEB_DIR

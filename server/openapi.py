@@ -13,6 +13,7 @@ ERROR_STATUSES = {
            "naming a host the server does not answer to (code host_not_allowed).",
     "401": "An API key is required (settings api_keys) and was missing or wrong.",
     "404": "No such article or endpoint.",
+    "409": "Another ingestion is writing to the store (code ingest_locked); try again once it is done.",
     "413": "The body, the question or a history turn is too large.",
     "415": "The body was not sent as JSON (Content-Type: application/json).",
     "429": "Too many requests from this client; see the Retry-After header.",
@@ -21,6 +22,10 @@ ERROR_STATUSES = {
     "503": "The index is empty or the store is unreachable.",
     "504": "The configured language model did not answer in time (only with llm_fallback off).",
 }
+
+
+ARTICLE_ID = {"name": "article_id", "in": "path", "required": True,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 500}}
 
 
 def _ref(name: str) -> dict:
@@ -85,6 +90,31 @@ def openapi(settings: Settings) -> dict:
                 "top_k": {"type": "integer", "nullable": True, "minimum": 1, "maximum": settings.max_top_k,
                           "description": f"Passages to retrieve (null: the server's default, {settings.top_k})."},
                 "stream": {"type": "boolean", "description": "Answer as server-sent events."},
+            },
+        },
+        "ArticleRecord": {
+            "type": "object", "required": ["id", "body"],
+            "description": "An article in the shape of a .json file's records; other fields are ignored.",
+            "properties": {
+                "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"},
+                                 {"type": "integer"}]},
+                "body": {"type": "string", "pattern": r"\S"}, "title": _nullable("string"),
+                "published_at": _date_or_empty("The article's date, YYYY-MM-DD (empty or null: undated)."),
+                "source": _nullable("string"), "url": _nullable("string"),
+                "origin": _nullable("string", description="Where it came from (newsrag ingest: its file)."),
+            },
+        },
+        "IngestReport": {
+            "type": "object", "required": ["added", "updated", "removed", "unchanged", "passages_written",
+                                           "skipped", "seconds"],
+            "properties": {
+                **{name: {"type": "integer", "minimum": 0}
+                   for name in ("added", "updated", "removed", "unchanged", "passages_written")},
+                "skipped": {"type": "array", "items": {
+                    "type": "object", "required": ["file", "reason"],
+                    "properties": {"file": {"type": "string", "description": "record N of the request"},
+                                   "reason": {"type": "string"}}}},
+                "seconds": {"type": "number"},
             },
         },
         "Passage": {"type": "object", "required": list(passage_fields),
@@ -226,12 +256,25 @@ def openapi(settings: Settings) -> dict:
                                                            "data": {"type": "array", "items": {"type": "object"}}}},
                                            "The model list."), **_errors("400", "401", "429", "500")},
             }},
+            "/api/articles": {"post": {
+                "summary": "Add articles, or update changed ones: one record or a list "
+                           f"(body up to {settings.max_articles_body_bytes} bytes). Records that cannot be used "
+                           "are skipped and listed with the reason; 400 when none can.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [_ref("ArticleRecord"), {"type": "array", "minItems": 1, "items": _ref("ArticleRecord")}]}}}},
+                "responses": {"200": _json(_ref("IngestReport"), "What was added, updated, unchanged, skipped."),
+                              **_errors("400", "401", "409", "413", "415", "429", "500", "503")},
+            }},
             "/api/articles/{article_id}": {"get": {
                 "summary": "One whole article by id.",
-                "parameters": [{"name": "article_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "minLength": 1, "maxLength": 500}}],
+                "parameters": [ARTICLE_ID],
                 "responses": {"200": _json(_ref("Article"), "The article."),
                               **_errors("400", "401", "404", "429", "500", "503")},
+            }, "delete": {
+                "summary": "Remove an article and its passages.",
+                "parameters": [ARTICLE_ID],
+                "responses": {"200": _json(_ref("IngestReport"), "The article was removed (removed: 1)."),
+                              **_errors("400", "401", "404", "409", "429", "500", "503")},
             }},
         },
     }

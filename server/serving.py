@@ -3,9 +3,10 @@
 waitress reads requests asynchronously and hands one to a worker thread only once it has arrived in full,
 so a slow client holds a connection, never a thread. Open connections are bounded (connection_limit); a
 connection silent for client_timeout seconds (an idle keep-alive, a request sent half-way) is closed; a
-body over max_body_bytes is refused on its Content-Length, or at the limit when chunked, without reading
-the rest. Errors waitress answers itself (a bad Content-Length or chunk, headers over MAX_HEADER_BYTES)
-carry the JSON error shape and the security headers, like the app's own.
+body over max_body_bytes (max_articles_body_bytes when larger: waitress has one limit for every path, and
+the app refuses a question body over max_body_bytes itself) is refused on its Content-Length, or at the
+limit when chunked, without reading the rest. Errors waitress answers itself (a bad Content-Length or
+chunk, headers over MAX_HEADER_BYTES) carry the JSON error shape and the security headers, like the app's own.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def build_server(app: Flask, settings: Settings):
     server = create_server(app, map=sockets, host=settings.host, port=settings.port, threads=settings.threads,
                            ident="newsrag", connection_limit=settings.connection_limit,
                            channel_timeout=settings.client_timeout, cleanup_interval=CLEANUP_SECONDS,
-                           max_request_body_size=settings.max_body_bytes, max_request_header_size=MAX_HEADER_BYTES)
+                           max_request_body_size=max(settings.max_body_bytes, settings.max_articles_body_bytes),
+                           max_request_header_size=MAX_HEADER_BYTES)
     for listener in sockets.values():  # one per address the host name stands for
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = JsonErrorChannel

@@ -1,0 +1,141 @@
+"""One process owns an embedded store: `newsrag serve` in a real subprocess on loopback, `newsrag ingest` in
+another. Chroma does not support two processes on one folder; these are the ways that went wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.ingest import Ingestor, ingest_lock
+from rag.owner import claim_store, store_owner
+from rag.service import build_service
+from server import create_app
+from tests.conftest import ARTICLES, clear_chroma_cache, make_settings
+from tests.test_chroma_server import _free_port, _post_json, _stop, _wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESS_TIMEOUT = 300
+RAIL = {"question": "How many rail workers walked off the job in Kaldor?"}
+GRAIN = {"question": "How large was Valdoria's record grain harvest?"}
+
+
+def env_for(data_dir: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update({"RAG_DATA_DIR": str(data_dir), "RAG_LOG_LEVEL": "WARNING", "RAG_RATE_LIMIT_PER_MINUTE": "0",
+                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    env.update({f"RAG_{k.upper()}": str(v) for k, v in extra.items()})
+    return env
+
+
+def newsrag(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env_for(data_dir), text=True,
+                          capture_output=True, timeout=PROCESS_TIMEOUT)
+
+
+def ingest(data_dir: Path, *paths: Path) -> dict:
+    done = newsrag(data_dir, "ingest", *map(str, paths), "--quiet", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Starts `newsrag serve` on a free loopback port; returns (base URL, process, its stderr file)."""
+    started = []
+
+    def start(data_dir: Path, *args: str, ready=lambda body: True):
+        port, log = _free_port(), tmp_path / f"serve-{len(started)}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port), *args], cwd=ROOT,
+                                       env=env_for(data_dir, host="127.0.0.1"), stdout=out, stderr=subprocess.STDOUT)
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(f"{base}/api/health", process, PROCESS_TIMEOUT, ready)
+        return base, process, log
+
+    yield start
+    for process in started:
+        _stop(process)
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_ingest_sends_to_the_server_that_owns_the_store(serve, tmp_path):
+    data, corpus = tmp_path / "data", tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLES / "rail-strike.txt", corpus)
+    shutil.copy(ARTICLES / "flood.json", corpus)
+    base, server, _ = serve(data, "--no-ingest")  # an empty store
+    assert store_owner(data).url == base and store_owner(data).pid == server.pid
+    assert status_of(f"{base}/api/ready") == 503
+
+    report = ingest(data, corpus)  # as the 503 message advises
+    assert report["added"] == 2 and report["passages_written"] > 2
+    assert status_of(f"{base}/api/ready") == 200
+    assert "18,000" in _post_json(f"{base}/api/ask", RAIL)["answer"]
+
+    (corpus / "rail-strike.txt").write_text((corpus / "rail-strike.txt").read_text().replace("18,000", "19,500"))
+    report = ingest(data, corpus)
+    assert report["updated"] == 1 and report["unchanged"] == 1
+    assert _post_json(f"{base}/api/ask", {"question": "Who is the mayor of Merrowick?"})["answered"]
+    assert "19,500" in _post_json(f"{base}/api/ask", RAIL)["answer"]
+
+    second = newsrag(data, "serve", "--no-ingest", "--port", str(_free_port()))
+    assert second.returncode == 1 and f"already served by the server at {base}" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+
+
+def test_ingest_names_the_owner_it_cannot_reach(tmp_path):
+    data, port = tmp_path / "data", _free_port()
+    with claim_store(data) as claim:
+        claim.announce(f"http://127.0.0.1:{port}")
+        done = newsrag(data, "ingest", str(ARTICLES / "rail-strike.txt"), "--quiet")
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ") and f"http://127.0.0.1:{port}" in done.stderr
+    assert f"pid {os.getpid()}" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (data / "chroma").exists()  # it never opened the store
+
+
+def test_serve_while_another_ingestion_holds_the_lock_serves_the_store(serve, tmp_path):
+    settings = make_settings(tmp_path)
+    service = build_service(settings)
+    service.ingest([ARTICLES / "rail-strike.txt"], progress=False)
+    try:
+        with ingest_lock(settings.data_path):  # this process's ingestion, started before the server
+            base, _, log = serve(settings.data_path, "--corpus", str(ARTICLES), ready=lambda body: body["ready"])
+            assert "warning: another ingestion is running" in log.read_text()
+            assert "18,000" in _post_json(f"{base}/api/ask", RAIL)["answer"]
+            report = Ingestor(service.store, service.embedder, service.analyzer, settings)._ingest(
+                [ARTICLES / "grain-harvest.md"], progress=False, prune=False)  # what that ingestion goes on to write
+            assert report.added == ["grain-harvest"]
+        time.sleep(2.5)  # the server looks at the store's generation at most every 2 s
+        answer = _post_json(f"{base}/api/ask", GRAIN)
+        assert "grain-harvest" in {c["article_id"] for c in answer["citations"]}
+        assert "18,000" in _post_json(f"{base}/api/ask", RAIL)["answer"]
+    finally:
+        clear_chroma_cache()
+
+
+def test_ready_only_when_a_question_can_be_answered(service, tmp_path):
+    """A store opened empty, then written by another process: the open index would not find the new passages."""
+    client = create_app(service=service).test_client()
+    assert client.get("/api/ready").status_code == 503
+    assert ingest(service.settings.data_path, ARTICLES / "rail-strike.txt")["added"] == 1
+    assert client.get("/api/ready").status_code == 200
+    response = client.post("/api/ask", json=RAIL)
+    assert response.status_code == 200 and "18,000" in response.get_json()["answer"]

@@ -79,11 +79,12 @@ def run_ingest(data_dir: Path, corpus: Path) -> dict:
 
 
 def queued_writes(data_dir: Path) -> int:
-    """Records Chroma has taken in so far (its write queue in SQLite), read without disturbing the writer."""
+    """Records Chroma has taken in so far (the last sequence number of its write queue in SQLite, which grows
+    even when Chroma purges the queue after a large write), read without disturbing the writer."""
     path = data_dir / "chroma" / "chroma.sqlite3"
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2) as db:
-            return db.execute("SELECT count(*) FROM embeddings_queue").fetchone()[0]
+            return db.execute("SELECT coalesce(max(seq_id), 0) FROM embeddings_queue").fetchone()[0]
     except sqlite3.Error:  # not created yet, or locked by the writer this instant
         return 0
 

@@ -125,7 +125,10 @@ class CitationChecker:
 
     def terms(self, text: str) -> set[str]:
         """The stems of the content words' lemmas of a text (spaCy, as at ingest)."""
-        return {stem(t) for sentence in self.analyzer.articles([text])[0] for t in sentence.terms}
+        return {stem(t) for t in self.terms_raw(text)}
+
+    def terms_raw(self, text: str) -> set[str]:
+        return {t for sentence in self.analyzer.articles([text])[0] for t in sentence.terms}
 
     def check(self, question: str, generated: str, passages: list[Passage]) -> CheckResult:
         judged = [self.judge(text, markers, question, passages) for text, markers in split_answer(generated)]
@@ -156,11 +159,17 @@ class CitationChecker:
         return sentence
 
     def attribute(self, sentence: Judged, question: str, passages: list[Passage]) -> bool:
-        """A sentence the model left uncited is kept, with a marker, when one passage supports it clearly
-        (ATTRIBUTE_MIN, stricter than for a cited one): small models often state a fact without [n]."""
+        """A sentence the model left uncited is kept, with a marker, when one passage that names everything it
+        names supports it clearly (ATTRIBUTE_MIN, stricter than for a cited one): small models often state a
+        fact without [n], and as often join names from two stories ("the mayor of Merrowick is the Mayor of
+        Ostmere")."""
         if len(self.terms(sentence.text) - self.terms(question)) < 2:
             return False  # it adds at most one word to the question ("The mayor is the town's mayor.")
-        scored = [(*self.support(sentence.text, question, p), i) for i, p in enumerate(passages)]
+        names = self.analyzer.question(sentence.text).name_terms  # every name it uses: the passage must hold them
+        holding = [i for i, p in enumerate(passages) if names <= self.terms_raw(f"{p.title}\n{p.text}")]
+        if not holding:
+            return False
+        scored = [(*self.support(sentence.text, question, passages[i]), i) for i in holding]
         score, spans, index = max(scored, key=lambda item: item[0])
         sentence.support = score
         if score < ATTRIBUTE_MIN:

@@ -74,6 +74,8 @@ class QuestionAnalysis:
     chunks: tuple[Span, ...]
     yes_no: bool = False  # "Did…?", "Is…?": asks for a verdict, not a span
     own_text: str = ""  # the question without the names rag.followup carried over from earlier turns
+    root: str = ""  # the lemma of its main verb ("publish" in "When was the report published?")
+    several: bool = False  # asks about several stories: yes/no, or names joined by and/or ("X and Y")
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start:span.end]
@@ -220,14 +222,17 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                     focus = head or focus
             break
     name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
-                  if t.idx < names_end} | {content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end}
+                  if t.idx < names_end} | {content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end
+                                               and t.ent_type_ not in _NOT_NAMES}  # not "March"
     terms = tuple(dict.fromkeys(lemma for token in tokens if token.idx < names_end
                                 and (lemma := content_lemma(token)) and lemma not in _WH))
     yes_no = not wh and bool(tokens) and tokens[0].pos_ == "AUX"
+    root = next((t.lemma_.lower() for t in tokens if t.dep_ == "ROOT"), "")
+    several = yes_no or any(t.dep_ == "conj" and (t.ent_type_ or t.pos_ == "PROPN") for t in tokens)
     return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
-                            yes_no, text[:names_end])
+                            yes_no, text[:names_end], root, several)
 
 
 def _chunk_head_after(doc, index: int) -> str | None:

@@ -57,12 +57,12 @@ FOCUS_TYPES = {
     **dict.fromkeys("nationality religion".split(), frozenset({"NORP"})),
     **dict.fromkeys("language".split(), frozenset({"LANGUAGE", "NORP"})),
     **dict.fromkeys("percentage percent share rate".split(), frozenset({"PERCENT"})),
-    **dict.fromkeys("price amount cost sum".split(), frozenset({"MONEY"})),
+    **dict.fromkeys("price amount cost sum".split(), AMOUNTS),  # "240 mln dlrs" may be a bare CARDINAL
     **dict.fromkeys("number".split(), AMOUNTS),
 }
 ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
-PUBLISHING = frozenset({"publish", "report", "release", "write", "date", "post", "issue", "print"})
+PUBLISHING = frozenset({"publish", "report", "write", "post", "print", "date"})  # "When was it published?"
 
 
 def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
@@ -113,7 +113,7 @@ class Evidence:
     """What decides whether the corpus holds the answer; none of it shrinks with the question's length."""
 
     names_found: bool  # every name the question uses is in a retrieved passage, title or source
-    score: float  # the lead sentence's relevance
+    score: float  # the best relevance of a chosen sentence
     covers: float  # the most of the question's words other than names (by rarity) a chosen sentence holds
     dense: float  # the closest in meaning to the question a chosen sentence is
     typed: bool  # the question asks for a kind of thing (a person, a place, a date, a number…)
@@ -125,7 +125,7 @@ class Evidence:
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
         if not chosen:
             return cls(names_found, 0.0, 0.0, 0.0, expected_types(question) is not None, candidate is not None)
-        return cls(names_found, chosen[0].score, max(s.covers for s in chosen), max(s.dense for s in chosen),
+        return cls(names_found, max(s.score for s in chosen), max(s.covers for s in chosen), max(s.dense for s in chosen),
                    expected_types(question) is not None, candidate is not None, max(s.lexical for s in chosen),
                    candidate.closeness if candidate else 0.0)
 
@@ -203,6 +203,9 @@ class ExtractiveAnswerer:
         analysis = self.analyzer.question(question)
         stored = self.sentences_of(passages)
         sentences = self.scored_sentences(analysis, passages, stored)
+        if self.require_question_names and not analysis.several:  # one story: only articles naming it all
+            naming = articles_naming(analysis, passages, stored)
+            sentences = [s for s in sentences if passages[s.passage_index].article_id in naming]
         published = self.publication_answer(analysis, sentences, passages)
         short, candidate = self.short_answer(analysis, sentences, passages)
         chosen = self.with_every_name(analysis, self.select(sentences, candidate and candidate.sentence), sentences)
@@ -263,7 +266,7 @@ class ExtractiveAnswerer:
                         ranked: list[Sentence]) -> list[Sentence]:
         """A question naming several people, places or stories is answered from the sentences that together
         name them: for a name no chosen sentence holds, the best sentence that does is added."""
-        if len(question.entities) < 2 or not chosen:
+        if not question.several or not chosen:
             return chosen
         for name in sorted(stem(t) for t in question.name_terms):
             if any(name in s.lemmas for s in chosen):
@@ -282,7 +285,7 @@ class ExtractiveAnswerer:
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
         candidates = self.candidates(question, types, pool, passages, ranked)
-        if not candidates and question.wh in ("what", "which") and types is not None:
+        if not candidates and question.wh in ("what", "which") and types is not None and types <= ANY_NAME:
             # "which town": the small model may have typed a town it does not know as a person or a firm
             candidates = self.candidates(question, ANY_NAME, pool, passages, ranked)
         if not candidates:
@@ -333,9 +336,7 @@ class ExtractiveAnswerer:
     def publication_answer(self, question: QuestionAnalysis, ranked: list[Sentence],
                            passages: list[Passage]) -> Answer | None:
         """ "When was the report on X published?": the date of the best-matching dated article."""
-        if question.wh != "when" and question.focus not in ("date", "day"):
-            return None
-        if not PUBLISHING & set(question.terms):
+        if question.wh != "when" or question.root not in PUBLISHING:
             return None
         dated = [p for p in passages if p.date]
         if not dated:
@@ -439,18 +440,29 @@ def said_otherwise(weights: dict[str, float], terms: frozenset[str]) -> frozense
 def names_in(question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage], stored: list) -> bool:
     """Every name the question uses appears in the articles the answer quotes (their retrieved passages, titles
     or sources): on a large corpus some sentence about a neighbouring story always scores well, and only the
-    names tell that it answers another question. A question naming several stories is answered from several
-    articles (see with_every_name)."""
-    if not question.name_terms:
-        return True
+    names tell that it answers another question. A question about several stories ("X and Y") is answered
+    from the articles that hold them together (see with_every_name)."""
     quoted = {passages[s.passage_index].article_id for s in chosen}
+    return bool(chosen) and all(_name_seen(t, _article_words(quoted, passages, stored)) for t in question.name_terms)
+
+
+def articles_naming(question: QuestionAnalysis, passages: list[Passage], stored: list) -> set[str]:
+    """The retrieved articles that by themselves hold every name the question uses."""
+    ids = {p.article_id for p in passages}
+    if not question.name_terms:
+        return ids
+    return {a for a in ids if all(_name_seen(t, _article_words({a}, passages, stored)) for t in question.name_terms)}
+
+
+def _article_words(article_ids: set[str], passages: list[Passage], stored: list) -> set[str]:
+    """The lemmas and lower-case words of these articles' retrieved passages, titles and sources."""
     seen: set[str] = set()
     for passage, sentences in zip(passages, stored):
-        if passage.article_id in quoted:
+        if passage.article_id in article_ids:
             seen.update(t for s in sentences for t in s.analysis.terms)
             seen.update(w.lower().strip("'’.,:;!?\"()") for w in
                         f"{passage.title} {passage.source or ''} {passage.text}".split())
-    return all(_name_seen(term, seen) for term in question.name_terms)
+    return seen
 
 
 def _share(weights: dict[str, float], terms: frozenset[str]) -> float:

@@ -29,8 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DURATION = 20.0  # seconds of load
 CLIENTS = 8
 QUESTIONS = [line for line in (ROOT / "eval" / "sets" / "fixture.jsonl").read_text().splitlines() if line.strip()]
-BAD_REQUESTS = [(b'{"question": ""}', 400), (b'{"question": 5}', 400), (b"not json", 400),
-                (b'{"question": "x", "top_k": 999}', 400), (b'{"question": "x", "colour": "red"}', 400)]
+JSON = {"Content-Type": "application/json"}
+BAD_REQUESTS = [(b'{"question": ""}', 400, JSON), (b'{"question": 5}', 400, JSON), (b"not json", 400, JSON),
+                (b'{"question": "x", "top_k": 999}', 400, JSON), (b'{"question": "x", "colour": "red"}', 400, JSON),
+                # what a hostile test found: a lone surrogate, deep nesting, a body not sent as JSON, a foreign Host
+                (b'{"question": "who \\ud800?"}', 400, JSON), (b'{"question": ' + b"[" * 1000 + b"]" * 1000 + b"}", 400, JSON),
+                (b'{"question": "Who?"}', 415, {"Content-Type": "text/plain"}),
+                (b'{"question": "Who?"}', 400, {**JSON, "Host": "evil.example"})]
 
 
 def _env(data_dir: Path, **settings) -> dict:
@@ -40,13 +45,19 @@ def _env(data_dir: Path, **settings) -> dict:
     return env
 
 
-def _post(url: str, body: bytes) -> tuple[int, dict, dict]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+def _post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers or JSON)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read()), dict(exc.headers)
+
+
+def _stored(base: str) -> tuple[int, int]:
+    with urllib.request.urlopen(f"{base}/api/health", timeout=30) as response:
+        health = json.loads(response.read())
+    return health["articles"], health["passages"]
 
 
 def _rss_mib(pid: int) -> float:
@@ -80,6 +91,7 @@ def served(request, tmp_path_factory):
 def test_concurrent_clients_get_correct_answers_or_deliberate_refusals(served):
     base, server, unlimited = served
     questions = [json.loads(line)["question"] for line in QUESTIONS]
+    stored_before = _stored(base)
     alone = {}
     for question in questions:  # the reference: each question asked alone
         status, body, _ = _post(f"{base}/api/ask", json.dumps({"question": question}).encode())
@@ -97,15 +109,15 @@ def test_concurrent_clients_get_correct_answers_or_deliberate_refusals(served):
         rng = random.Random(seed)
         while time.monotonic() < deadline:
             if rng.random() < 0.1:
-                body, expected = rng.choice(BAD_REQUESTS)
+                body, expected, sent = rng.choice(BAD_REQUESTS)
                 kind = "bad"
             else:
                 question = rng.choice(questions)
-                body, expected = json.dumps({"question": question}).encode(), 200
+                body, expected, sent = json.dumps({"question": question}).encode(), 200, JSON
                 kind = "ask"
             started = time.perf_counter()
             try:
-                status, data, headers = _post(f"{base}/api/ask", body)
+                status, data, headers = _post(f"{base}/api/ask", body, sent)
             except Exception as exc:  # a refused connection, a reset, a timeout, a non-JSON body
                 with lock:
                     problems.append(f"{kind}: {type(exc).__name__}: {exc}")
@@ -145,7 +157,9 @@ def test_concurrent_clients_get_correct_answers_or_deliberate_refusals(served):
     wall = time.monotonic() - started
 
     assert server.poll() is None, "the server died under load (its log is server.log in the test's tmp folder)"
+    assert _stored(base) == stored_before  # nothing lost from the store
     assert not problems, f"{len(problems)} failed requests, e.g. {problems[:5]}"
+    assert not [status for _, status, _ in results if status >= 500 and status != 503]
     statuses = {s: sum(1 for _, status, _ in results if status == s) for s in sorted({r[1] for r in results})}
     answered = sorted(seconds for kind, status, seconds in results if kind == "ask" and status == 200)
     assert len(answered) >= 50, statuses  # real work was done, not only refusals

@@ -150,7 +150,7 @@ function renderSource(citation, index, short) {
   const card = el("details", "card");
   const summary = el("summary", "");
   summary.append(el("span", "n", `[${citation.n}]`), el("span", "title", citation.title || citation.article_id));
-  const meta = [citation.date || "undated", citation.source].filter(Boolean).join(" · ");
+  const meta = [citation.date || "undated", citation.source, citation.section].filter(Boolean).join(" · ");
   summary.append(el("span", "meta", meta));
   const passage = highlightedText(citation.text, citation.highlights || [], "passage", shortSpan(citation, short));
   card.append(summary, passage);

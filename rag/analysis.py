@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _HEADING_MAX_WORDS = 12
@@ -76,9 +76,6 @@ class QuestionAnalysis:
     own_text: str = ""  # the question without the names rag.followup carried over from earlier turns
     root: str = ""  # the lemma of its main verb ("publish" in "When was the report published?")
     several: bool = False  # asks about several stories: yes/no, or names joined by and/or ("X and Y")
-
-    def span_text(self, span: Span) -> str:
-        return self.text[span.start:span.end]
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -247,6 +244,3 @@ def _chunk_head_after(doc, index: int) -> str | None:
             return root.lemma_.lower()
     return None
 
-
-def lemma_terms(analyses: Iterable[SentenceAnalysis]) -> set[str]:
-    return {t for a in analyses for t in a.terms}

@@ -120,6 +120,7 @@ class Evidence:
     short: bool  # a span of that kind was found
     lexical: float = 0.0  # the most of all the question's words, names included, a chosen sentence holds
     closeness: float = 0.0  # the short answer's closeness to the question's words
+    short_score: float = 0.0  # the relevance of the sentence the short answer stands in
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
@@ -127,7 +128,7 @@ class Evidence:
             return cls(names_found, 0.0, 0.0, 0.0, expected_types(question) is not None, candidate is not None)
         return cls(names_found, max(s.score for s in chosen), max(s.covers for s in chosen), max(s.dense for s in chosen),
                    expected_types(question) is not None, candidate is not None, max(s.lexical for s in chosen),
-                   candidate.closeness if candidate else 0.0)
+                   candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0)
 
 
 def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
@@ -136,8 +137,10 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
     and holds enough of what is asked, or says it in other words (close in meaning with some of its words, or
     the same meaning with none), and for a question of a kind (who, when, how many…) something of that kind
     stands in the evidence. eval/calibrate.py shows the trade-off as the thresholds move."""
-    if not evidence.names_found or evidence.score < min_score or (evidence.typed and not evidence.short):
+    if not evidence.names_found or evidence.score < min_score:
         return False
+    if evidence.typed and (not evidence.short or evidence.short_score < min_score):
+        return False  # nothing of the asked kind in relevant evidence
     return (evidence.covers >= min_coverage or (evidence.covers > 0 and evidence.dense >= close_meaning)
             or evidence.dense >= same_meaning)
 

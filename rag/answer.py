@@ -173,9 +173,9 @@ class ExtractiveAnswerer:
                  close_meaning: float = 0.4, same_meaning: float = 0.7, dense_weight: float = 0.7, margin: float = 0.12,
                  require_question_names: bool = True):
         """sentences_of: passages -> for each passage its StoredSentences (rag.store), analyzed and embedded
-        at ingest. min_score: least sentence relevance; min_coverage: least share of the question's words
-        (other than names) the best evidence must hold; require_question_names: every name the question uses
-        must be in a retrieved article (its text, title or source)."""
+        at ingest. min_score, min_coverage, close_meaning, same_meaning: see holds_answer.
+        require_question_names: every name the question uses must be in the articles the answer quotes (one
+        article for a question about one story; together for "X and Y" and yes/no questions)."""
         self.embedder = embedder
         self.analyzer = analyzer
         self.sentences_of = sentences_of

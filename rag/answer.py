@@ -346,8 +346,7 @@ class ExtractiveAnswerer:
             return None
         best_article = next((passages[s.passage_index].article_id for s in ranked
                              if passages[s.passage_index].date), dated[0].article_id)
-        index = next(i for i, p in enumerate(passages) if p.article_id == best_article)
-        passage = passages[index]
+        passage = next(p for p in passages if p.article_id == best_article)
         text = f"“{passage.title}” is dated {passage.date}. [1]"
         short = ShortAnswer(text=passage.date, passage_id=passage.passage_id, article_id=passage.article_id,
                             start=None, end=None, passage_start=None, passage_end=None, confidence=1.0)

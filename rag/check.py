@@ -180,13 +180,15 @@ class CitationChecker:
     def support(self, sentence: str, question: str, passage: Passage) -> tuple[float, list[tuple[int, int]]]:
         """(support score, spans of the passage sentences that match best); 0 when the sentence holds a
         number that neither the passage nor the question holds."""
-        spans = [(s.start, s.end) for s in self.analyzer.articles([passage.text])[0]] or [(0, len(passage.text))]
+        analyzed = self.analyzer.articles([passage.text])[0]  # spaCy once: the sentences and their terms
+        spans = [(s.start, s.end) for s in analyzed] or [(0, len(passage.text))]
         texts = [" ".join(passage.text[s:e].split()) for s, e in spans]
         vectors = self.embedder.embed_cached([sentence, *texts])
         similarity = vectors[1:] @ vectors[0]
         best = float(similarity.max())
         terms = self.terms(sentence) - self.terms(question)
-        overlap = len(terms & self.terms(passage.text)) / len(terms) if terms else 1.0
+        held = {stem(t) for s in analyzed for t in s.terms}
+        overlap = len(terms & held) / len(terms) if terms else 1.0
         score = self.dense_weight * best + (1 - self.dense_weight) * overlap
         if _new_numbers(sentence, passage.text + " " + question):
             score = 0.0

@@ -288,7 +288,7 @@ class PassageSentences:
         self._warned = False
 
     def __call__(self, passages: Sequence) -> list[list[StoredSentence]]:
-        stored = self.store.sentences_of([p.passage_id for p in passages])
+        stored = self.store.sentences_of(passages)
         return [stored.get(p.passage_id) or self.analyzed_now(p) for p in passages]
 
     def analyzed_now(self, passage) -> list[StoredSentence]:

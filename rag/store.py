@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
@@ -227,17 +229,29 @@ class Store:
                 pages.append((got["ids"], got.get("metadatas") or [], got.get("documents") or []))
                 offset += len(got["ids"])
 
-    def sentences_of(self, passage_ids: Sequence[str]) -> dict[str, list[StoredSentence]]:
+    def sentences_of(self, passages: Sequence[Passage]) -> dict[str, list[StoredSentence]]:
         """The stored sentences of these passages, in order (a passage ingested before sentences were stored
-        has none)."""
+        has none).
+
+        A passage's sentences have the ids `<passage id>::0`, `::1`…, so they are read by id (3-6 ms on the full
+        Reuters store, against 25 ms through a metadata filter). Their number is not stored: the ids asked for
+        run to a bound taken from the passage's sentence marks, and a passage that fills its bound is read
+        again through the filter, so none is ever cut short."""
         found: dict[str, list[StoredSentence]] = {}
-        if not passage_ids:
+        bounds = {p.passage_id: _sentence_bound(p.text) for p in passages}
+        if not bounds:
             return found
         with self._lock.reading():
-            got = self.sentences.get(where={"passage_id": {"$in": list(dict.fromkeys(passage_ids))}},
+            got = self.sentences.get(ids=[f"{pid}::{n}" for pid, bound in bounds.items() for n in range(bound)],
                                      include=["metadatas", "embeddings"])
-        rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda row: (row[0]["passage_id"], row[0]["n"]))
-        for meta, vector in rows:
+            rows = list(zip(got["metadatas"], got["embeddings"]))
+            counts = Counter(meta["passage_id"] for meta, _ in rows)
+            full = [pid for pid, bound in bounds.items() if counts[pid] >= bound]
+            if full:
+                rows = [row for row in rows if row[0]["passage_id"] not in full]
+                got = self.sentences.get(where={"passage_id": {"$in": full}}, include=["metadatas", "embeddings"])
+                rows.extend(zip(got["metadatas"], got["embeddings"]))
+        for meta, vector in sorted(rows, key=lambda row: (row[0]["passage_id"], row[0]["n"])):
             analysis = SentenceAnalysis.from_list(json.loads(meta["analysis"]))
             found.setdefault(meta["passage_id"], []).append(
                 StoredSentence(meta["passage_id"], analysis, np.asarray(vector, dtype=np.float32)))
@@ -395,6 +409,15 @@ def _nodes(article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) ->
         node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
         nodes.append(node)
     return nodes
+
+
+_SENTENCE_MARK = re.compile(r"[.!?…;:]+|\n")
+
+
+def _sentence_bound(text: str) -> int:
+    """More sentence ids than a passage of this text usually has (its sentence marks and line breaks, plus a
+    margin for sentences spaCy ends without one)."""
+    return len(_SENTENCE_MARK.findall(text)) + 4
 
 
 def passage_from_record(passage_id: str, meta: dict, text: str, score: float = 0.0) -> Passage:

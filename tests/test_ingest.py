@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 from rag.corpus import load_articles
 from rag.ingest import Ingestor
@@ -116,3 +117,21 @@ def test_a_folder_that_turns_unreadable_keeps_its_stored_articles(service, tmp_p
     assert report.removed == [] and report.unchanged == 1
     assert report.skipped == [("news", "cannot read folder: Permission denied")]
     assert service.store.counts()[0] == len(first.added) == 8
+
+
+def test_every_stored_sentence_of_a_passage_is_read_back_in_order(service, tmp_path):
+    """Sentences are read by id up to a bound guessed from the passage's text; a passage with more sentences
+    than its text suggests (here: its text stripped of every mark) is read whole all the same."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, corpus)
+    service.ingest([corpus], progress=False)
+    passages = list(service.store.all_passages())
+    expected = {}
+    for passage in passages:
+        got = service.store.sentences.get(where={"passage_id": passage.passage_id}, include=["metadatas"])
+        expected[passage.passage_id] = sorted((m["n"], json.loads(m["analysis"])[0]) for m in got["metadatas"])
+    assert max(len(rows) for rows in expected.values()) > 5
+    for shown in (passages, [replace(p, text="no marks at all") for p in passages]):
+        found = service.store.sentences_of(shown)
+        assert {pid: [s.analysis.start for s in sentences] for pid, sentences in found.items()} == {
+            pid: [start for _, start in rows] for pid, rows in expected.items()}

@@ -187,10 +187,13 @@ def _values_from_toml(path: Path, types: dict[str, type]) -> dict[str, Any]:
 
 
 def offline_environment() -> None:
-    """Make any attempt to reach a model hub fail fast instead of hanging."""
+    """Make any attempt to reach a model hub fail fast instead of hanging; and let the encoder's OpenMP
+    threads sleep when idle: spinning, two of them on a busy two-core machine took 600 ms to embed a question
+    that takes 16 ms when they sleep (BENCHMARKS.md). Takes effect only before torch is first imported."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

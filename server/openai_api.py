@@ -1,7 +1,7 @@
 """OpenAI-compatible chat API, so existing chat clients can talk to the corpus.
 
 POST /v1/chat/completions takes the OpenAI request shape: the last message (role user) is the question, the
-earlier user/assistant messages are the history, system messages are ignored (the service has its own
+earlier user/assistant messages are the history (the latest `max_history_turns` of them), system messages are ignored (the service has its own
 prompt). The reply is a `chat.completion` object plus `sources` (the citations), `answerer` and `notice`.
 With "stream": true it sends `chat.completion.chunk` events ending with `data: [DONE]`; the chunks carry
 the checked answer (a chat client cannot take back text it has shown, so the unchecked tokens of an LLM
@@ -46,6 +46,8 @@ def chat_completions():
     data = json_object()
     service = _service()
     question, history = question_from_messages(data.get("messages"), service.settings.max_question_chars * 4)
+    history = history[max(0, len(history) - service.settings.max_history_turns):]  # a chat client sends the
+    # whole conversation every time: its latest turns are what a follow-up refers to
     model = data.get("model", MODEL_ID)
     stream = data.get("stream", False)
     if not isinstance(model, str) or not isinstance(stream, bool):

@@ -410,6 +410,25 @@ def test_chat_completion_uses_earlier_messages_as_history(client):
     assert {s["article_id"] for s in body["sources"]} == {"rail-strike"}
 
 
+def test_a_long_chat_keeps_its_latest_turns(client, app):
+    """A chat client sends the whole conversation every time: the 12th question of a chat is answered from the
+    latest turns, as if those were all it had sent."""
+    limit = app.extensions["rag_service"].settings.max_history_turns
+    old = [{"role": role, "content": f"Earlier question {n}" if role == "user" else f"Earlier answer {n}"}
+           for n in range(limit) for role in ("user", "assistant")]
+    recent = [{"role": "user", "content": "Tell me about the Kaldor rail strike"},
+              {"role": "assistant", "content": "About 18,000 rail workers walked off the job. [1]"}]
+    question = {"role": "user", "content": "What pay rise do they want?"}
+    long_chat = client.post("/v1/chat/completions", json={"messages": old + recent + [question]})
+    assert long_chat.status_code == 200
+    latest = old[len(old) + len(recent) - limit:] + recent
+    assert len(latest) == limit
+    alone = client.post("/v1/chat/completions", json={"messages": latest + [question]}).get_json()
+    body = long_chat.get_json()
+    assert body["choices"][0]["message"]["content"] == alone["choices"][0]["message"]["content"]
+    assert "9 percent" in body["choices"][0]["message"]["content"]
+
+
 def test_chat_completion_stream_ends_with_done(client):
     messages = [{"role": "user", "content": VARGA}]
     whole = client.post("/v1/chat/completions", json={"messages": messages}).get_json()

@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -123,27 +124,36 @@ class Ingestor:
         report.passages_written += self._write(pending, progress)
 
     def _write(self, articles: Sequence[Article], progress: bool) -> int:
-        """Analyze, chunk, embed (passages and their sentences) and write, a group of articles at a time."""
+        """Analyze, chunk, embed (passages and their sentences) and write, a group of articles at a time. The
+        next group is analyzed (spaCy) in a second thread while this one is embedded: the encoder leaves the
+        interpreter free while it computes, so the two overlap (bench/ingest_throughput.py)."""
         total = 0
         bar = tqdm(total=len(articles), unit="article", desc="ingesting", disable=not progress or not articles)
-        with bar:
-            for group in _groups(articles, GROUP_ARTICLES):
-                chunked = self.chunked(group)
-                texts = [embedding_text(a, c) for a, chunks in chunked for c in chunks]
-                sentences = [a.body[s.start:s.end] for a, chunks in chunked for c in chunks for s in c.sentences]
-                vectors = self.embedder.embed(texts)
-                sentence_vectors = self.embedder.embed(sentences)
-                batch, offset, sentence_offset = [], 0, 0
-                for article, chunks in chunked:
-                    n_sentences = sum(len(c.sentences) for c in chunks)
-                    batch.append((article, chunks, vectors[offset:offset + len(chunks)],
-                                  sentence_vectors[sentence_offset:sentence_offset + n_sentences]))
-                    offset += len(chunks)
-                    sentence_offset += n_sentences
-                self.store.write_articles(batch)
-                total += len(texts)
-                bar.update(len(group))
+        groups = list(_groups(articles, GROUP_ARTICLES))
+        with bar, ThreadPoolExecutor(1, thread_name_prefix="analysis") as analysis:
+            pending = analysis.submit(self.chunked, groups[0]) if groups else None
+            for number in range(len(groups)):
+                chunked = pending.result()
+                if number + 1 < len(groups):
+                    pending = analysis.submit(self.chunked, groups[number + 1])
+                total += self._embed_and_write(chunked)
+                bar.update(len(groups[number]))
         return total
+
+    def _embed_and_write(self, chunked: list[tuple[Article, list[Chunk]]]) -> int:
+        texts = [embedding_text(a, c) for a, chunks in chunked for c in chunks]
+        sentences = [a.body[s.start:s.end] for a, chunks in chunked for c in chunks for s in c.sentences]
+        vectors = self.embedder.embed(texts)
+        sentence_vectors = self.embedder.embed(sentences)
+        batch, offset, sentence_offset = [], 0, 0
+        for article, chunks in chunked:
+            n_sentences = sum(len(c.sentences) for c in chunks)
+            batch.append((article, chunks, vectors[offset:offset + len(chunks)],
+                          sentence_vectors[sentence_offset:sentence_offset + n_sentences]))
+            offset += len(chunks)
+            sentence_offset += n_sentences
+        self.store.write_articles(batch)
+        return len(texts)
 
     def chunked(self, articles: Sequence[Article]) -> list[tuple[Article, list[Chunk]]]:
         analyses = self.analyzer.articles([a.body for a in articles], max_sentence_words=self.settings.chunk_words)

@@ -216,6 +216,8 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                 focus = following.lemma_.lower()
                 if lower in ("what", "which"):  # "what kind of X", "which two countries": the head noun
                     head = _chunk_head_after(doc, following.i)
+                    if following.lemma_ == "be" and following.dep_ == "ROOT":  # "What is the capacity of the
+                        head = _subject_noun_after(doc, following)  # park?": the thing asked for
                     focus = head or focus
             break
     name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
@@ -230,6 +232,15 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
                             yes_no, text[:names_end], root, several)
+
+
+def _subject_noun_after(doc, copula) -> str | None:
+    """The common noun heading the first noun chunk that hangs on this "is" ("capacity" in "What is the
+    capacity of the park?"); None when that chunk is a name or a pronoun ("What is Brightfen?", "What is it?")."""
+    chunk = next((c for c in doc.noun_chunks if c.start > copula.i and c.root.head == copula), None)
+    if chunk is None or chunk.root.pos_ != "NOUN":
+        return None
+    return _chunk_head_after(doc, chunk.root.i)
 
 
 def _chunk_head_after(doc, index: int) -> str | None:

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import Stemmer
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from rag.analysis import AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span
 from rag.embedding import Embedder
@@ -59,6 +60,11 @@ FOCUS_TYPES = {
     **dict.fromkeys("percentage percent share rate".split(), frozenset({"PERCENT"})),
     **dict.fromkeys("price amount cost sum".split(), AMOUNTS),  # "240 mln dlrs" may be a bare CARDINAL
     **dict.fromkeys("number".split(), AMOUNTS),
+    # measures: a quantity with its unit, or a bare number ("a population of 4.2 million")
+    **dict.fromkeys("temperature height length distance weight speed population area size depth width altitude "
+                    "elevation capacity volume".split(), frozenset({"QUANTITY", "CARDINAL", "PERCENT"})),
+    "age": frozenset({"DATE", "CARDINAL"}),  # spaCy takes "45 years old" for a date
+    **dict.fromkeys("salary budget revenue income profit loss fee fine wage".split(), frozenset({"MONEY"})),
 }
 ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
@@ -318,8 +324,8 @@ class ExtractiveAnswerer:
                 if not words or words.lower() in question_text:
                     continue
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
-                if not span_terms or span_terms <= asked | _FUNCTION_WORDS:
-                    continue
+                if not span_terms or span_terms <= asked | _FUNCTION_WORDS or _only_stop_words(words):
+                    continue  # what the question says, or a pronoun ("that", "they"): it points elsewhere
                 key = words.lower()
                 closeness = _closeness(sentence.analysis, span, weights)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
@@ -356,6 +362,10 @@ class ExtractiveAnswerer:
 
 _FUNCTION_WORDS = {"a", "an", "the", "of", "and", "in", "on", "for", "to", "'s", "s"}
 _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
+
+
+def _only_stop_words(text: str) -> bool:
+    return all(word.lower() in STOP_WORDS for word in re.findall(r"\w+", text))
 
 
 def _strip_determiners(text: str) -> str:

@@ -38,6 +38,7 @@ def test_the_short_answer_is_a_span_of_the_asked_kind_at_its_offsets(corpus_serv
 @pytest.mark.parametrize("question, short", [
     ("How many people were evacuated in Merrowick?", "6,400"),
     ("When will the Sunmere Solar Park open?", "3 April 2025"),
+    ("What is the capacity of the Sunmere Solar Park?", "480 megawatts"),  # a measure: a quantity
     ("How many rail workers went on strike in Kaldor?", "18,000"),
 ])
 def test_short_answers_of_numbers_and_dates(corpus_service, question, short):

@@ -247,7 +247,7 @@ def _chunk_head_after(doc, index: int) -> str | None:
     for chunk in doc.noun_chunks:
         if chunk.start <= index < chunk.end:
             root = chunk.root
-            if root.lemma_.lower() in ("kind", "sort", "type", "part", "form"):
+            if root.lemma_.lower() in ("kind", "sort", "type", "part", "form", "name"):
                 of = [c for c in root.children if c.lower_ == "of"]
                 objects = [o for c in of for o in c.children if o.dep_ == "pobj"]
                 if objects:

@@ -61,7 +61,7 @@ FOCUS_TYPES = {
     **dict.fromkeys("price amount cost sum".split(), AMOUNTS),  # "240 mln dlrs" may be a bare CARDINAL
     **dict.fromkeys("number".split(), AMOUNTS),
     # measures: a quantity with its unit, or a bare number ("a population of 4.2 million")
-    **dict.fromkeys("temperature height length distance weight speed population area size depth width altitude "
+    **dict.fromkeys("temperature height length distance weight speed population size depth width altitude "
                     "elevation capacity volume".split(), frozenset({"QUANTITY", "CARDINAL", "PERCENT"})),
     "age": frozenset({"DATE", "CARDINAL"}),  # spaCy takes "45 years old" for a date
     **dict.fromkeys("salary budget revenue income profit loss fee fine wage".split(), frozenset({"MONEY"})),
@@ -297,6 +297,8 @@ class ExtractiveAnswerer:
         if not candidates and question.wh in ("what", "which") and types is not None and types <= ANY_NAME:
             # "which town": the small model may have typed a town it does not know as a person or a firm
             candidates = self.candidates(question, ANY_NAME, pool, passages, ranked)
+        if not candidates and types is None:  # the phrases headed by its noun all repeat the question
+            candidates = self.candidates(question, None, pool, passages, ranked, by_focus=False)
         if not candidates:
             return None, None
         best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))
@@ -309,7 +311,7 @@ class ExtractiveAnswerer:
         return short, best
 
     def candidates(self, question: QuestionAnalysis, types: frozenset[str] | None, pool: list[Sentence],
-                   passages: list[Passage], ranked: list[Sentence]) -> list[Candidate]:
+                   passages: list[Passage], ranked: list[Sentence], by_focus: bool = True) -> list[Candidate]:
         found: dict[str, Candidate] = {}
         weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
         preferred = _preferred(question)
@@ -319,13 +321,14 @@ class ExtractiveAnswerer:
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
-            for span in _spans_of_type(sentence.analysis, types, question.focus, sentence is pool[0]):
+            for span in _spans_of_type(sentence.analysis, types, question.focus if by_focus else "",
+                                       sentence is pool[0]):
                 words = _strip_determiners(text[span.start:span.end])
                 if not words or words.lower() in question_text:
                     continue
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
-                if not span_terms or span_terms <= asked | _FUNCTION_WORDS or _only_stop_words(words):
-                    continue  # what the question says, or a pronoun ("that", "they"): it points elsewhere
+                if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
+                    continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
                 key = words.lower()
                 closeness = _closeness(sentence.analysis, span, weights)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
@@ -362,10 +365,6 @@ class ExtractiveAnswerer:
 
 _FUNCTION_WORDS = {"a", "an", "the", "of", "and", "in", "on", "for", "to", "'s", "s"}
 _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
-
-
-def _only_stop_words(text: str) -> bool:
-    return all(word.lower() in STOP_WORDS for word in re.findall(r"\w+", text))
 
 
 def _strip_determiners(text: str) -> str:

@@ -235,10 +235,13 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
 
 
 def _subject_noun_after(doc, copula) -> str | None:
-    """The common noun heading the first noun chunk that hangs on this "is" ("capacity" in "What is the
-    capacity of the park?"); None when that chunk is a name or a pronoun ("What is Brightfen?", "What is it?")."""
+    """The common noun heading the first noun chunk that hangs on this "is" and ends the question ("capacity"
+    in "What is the capacity of the park?"); None when that chunk is a name or a pronoun ("What is Brightfen?",
+    "What is it?") or when more of the question follows it ("What is the reliquary worth?": a worth)."""
     chunk = next((c for c in doc.noun_chunks if c.start > copula.i and c.root.head == copula), None)
     if chunk is None or chunk.root.pos_ != "NOUN":
+        return None
+    if any(not t.is_punct for t in doc[chunk.root.right_edge.i + 1:]):
         return None
     return _chunk_head_after(doc, chunk.root.i)
 

@@ -234,7 +234,8 @@ class ExtractiveAnswerer:
         weights = self.term_weights(question, [s.lemmas for s in sentences])
         # what is asked about, beyond the names: not the word that names the answer's kind ("which city",
         # "how long")
-        names, kind = {stem(t) for t in question.name_terms}, stem(question.focus)
+        names = {stem(t) for t in question.name_terms}
+        kind = "" if question.focus in VALUE_WORDS else stem(question.focus)  # "worth" is said ("values it at")
         asked = {t: w for t, w in weights.items() if t not in names and t != kind}
         dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.own_text or question.text)
         for sentence, similarity in zip(sentences, dense):

@@ -98,6 +98,16 @@ class Ingestor:
             self.store.bump_generation()
         return True
 
+    def remove_articles(self, article_ids: Sequence[str]) -> list[str]:
+        """Remove these articles together (one new generation); the ids removed, leaving out unknown ones."""
+        with ingest_lock(self.settings.data_path):
+            removed = [i for i in dict.fromkeys(article_ids) if self.store.get_article(i) is not None]
+            for article_id in removed:
+                self.store.delete_article(article_id)
+            if removed:
+                self.store.bump_generation()
+        return removed
+
     def _ingest(self, paths: Sequence[str | Path], progress: bool, prune: bool) -> IngestReport:
         report = IngestReport()
         loads = [load_articles(path, self.settings.max_article_bytes) for path in paths]

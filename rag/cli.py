@@ -106,20 +106,23 @@ def _service(settings: Settings):
     return build_service(settings)
 
 
-def run_ingest(args, settings: Settings) -> int:
+def running_owner(settings: Settings):
+    """The running server that owns the configured embedded store (rag/owner.py), or None: no such server, or
+    a Chroma server (chroma_host), which any number of processes use."""
     from rag.owner import store_owner
 
+    return None if settings.chroma_host else store_owner(settings.data_path)
+
+
+def run_ingest(args, settings: Settings) -> int:
     missing = [path for path in args.paths if not Path(path).expanduser().exists()]
     if missing:  # before the model loads
         raise CorpusNotFound(f"not found: {', '.join(missing)}")
-    owner = None if settings.chroma_host else store_owner(settings.data_path)
+    owner = running_owner(settings)
     if owner is not None:  # a running server owns the embedded store: it writes, this process only reads files
         from rag.remote import ingest_through_server
 
-        report = ingest_through_server(owner, args.paths, settings)
-        if not args.no_prune and not args.json:
-            print(f"sent to {owner.url}; articles gone from these files are not removed through a server "
-                  "(DELETE /api/articles/<id>)", file=sys.stderr)
+        report = ingest_through_server(owner, args.paths, settings, prune=not args.no_prune)
     else:
         report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune).to_dict()
     print(json.dumps(report, indent=2) if args.json else format_report(report))

@@ -139,23 +139,31 @@ def format_report(report: dict) -> str:
 
 
 def run_ask(args, settings: Settings) -> int:
+    """Answer here, or through the server that owns the store: the same answer, printed the same way."""
     from rag.service import filters_from_dict
 
-    filters = filters_from_dict({"date_from": args.date_from, "date_to": args.date_to,
-                                 "sources": args.source})
-    answer = _service(settings).ask(args.question, filters=filters, top_k=args.top_k)
-    if args.json:
-        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return 0
-    if answer.short_answer is not None:
-        print(f"Answer: {answer.short_answer.text}\n")
-    print(textwrap.fill(answer.answer, 100))
-    for citation in answer.citations:
-        p = citation.passage
-        print(f"\n[{citation.n}] {p.title} ({p.date or 'undated'}, {p.source or 'unknown source'}) "
-              f"article {p.article_id}, characters {p.start}-{p.end}")
-        print(textwrap.indent(textwrap.fill(p.text, 96), "    "))
+    filters = {"date_from": args.date_from, "date_to": args.date_to, "sources": args.source}
+    parsed = filters_from_dict(filters)  # a bad date fails here, before a model loads or a request goes out
+    owner = running_owner(settings)
+    if owner is not None:
+        from rag.remote import ask_through_server
+
+        answer = ask_through_server(owner, args.question, filters, args.top_k, settings)
+    else:
+        answer = _service(settings).ask(args.question, filters=parsed, top_k=args.top_k).to_dict()
+    print(json.dumps(answer, indent=2, ensure_ascii=False) if args.json else format_answer(answer))
     return 0
+
+
+def format_answer(answer: dict) -> str:
+    """Answer.to_dict() for a terminal: the short answer, the answer, then each citation with its passage."""
+    lines = [f"Answer: {answer['short_answer']['text']}\n"] if answer.get("short_answer") else []
+    lines.append(textwrap.fill(answer["answer"], 100))
+    for c in answer["citations"]:
+        lines.append(f"\n[{c['n']}] {c['title']} ({c['date'] or 'undated'}, {c['source'] or 'unknown source'}) "
+                     f"article {c['article_id']}, characters {c['start']}-{c['end']}")
+        lines.append(textwrap.indent(textwrap.fill(c["text"], 96), "    "))
+    return "\n".join(lines)
 
 
 def settings_table() -> str:

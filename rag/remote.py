@@ -2,7 +2,8 @@
 
 `newsrag ingest` reads the files here, sends the articles (POST /api/articles, in batches) and totals the
 reports; then it lists the stored articles under the given paths (GET /api/articles) and has the server remove
-those the same rule as a local ingestion removes (rag.ingest.articles_to_prune; POST /api/articles/delete)."""
+those the same rule as a local ingestion removes (rag.ingest.articles_to_prune; POST /api/articles/delete).
+`newsrag ask` sends its question (POST /api/ask) and gets the answer the local service would give."""
 
 from __future__ import annotations
 
@@ -75,6 +76,19 @@ def stored_origins(owner: Owner, roots: Sequence[str], api_key: str | None) -> d
         after = page["next"]
         if after is None:
             return origins
+
+
+def ask_through_server(owner: Owner, question: str, filters: dict, top_k: int | None,
+                       settings: Settings) -> dict:
+    """The answer (Answer.to_dict's shape) of the server that owns the store."""
+    if not owner.url:
+        raise StoreOwned(f"the store in {settings.data_dir} belongs to {owner.describe()}; ask again once it "
+                         "serves")
+    body = {"question": question, "filters": filters, "stream": False}
+    if top_k is not None:
+        body["top_k"] = top_k
+    return call_server(owner, "POST", "/api/ask", min(settings.api_key_set, default=None), body, "the question",
+                       advice="ask again once it answers, or stop it")
 
 
 def record_of(article: Article) -> dict:

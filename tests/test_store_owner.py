@@ -181,3 +181,24 @@ def test_ingest_through_the_server_removes_what_a_local_ingest_removes(serve, tm
 
     kept = newsrag(served / "data", "ingest", str(corpus / "flood.json"), "--no-prune", "--quiet", "--json")
     assert json.loads(kept.stdout)["removed"] == 0 and status_of(f"{base}/api/articles/grain-harvest") == 200
+
+
+def test_ask_goes_to_the_server_that_owns_the_store(serve, tmp_path):
+    served, elsewhere = tmp_path / "served", tmp_path / "elsewhere"
+    ingest(served, ARTICLES)
+    question = (RAIL["question"], "--source", "Northern Courier")
+    local = newsrag(served, "ask", *question)  # no server yet: answered here
+    assert local.returncode == 0 and "18,000" in local.stdout, local.stderr
+    base, _, _ = serve(served, "--no-ingest")
+
+    assert newsrag(served, "ask", *question).stdout == local.stdout
+    with claim_store(elsewhere) as claim:  # a store that is empty here: the answer can only come from the owner
+        claim.announce(base)
+        through = newsrag(elsewhere, "ask", *question)
+        as_json = newsrag(elsewhere, "ask", *question, "--json")
+        refused = newsrag(elsewhere, "ask", " ")
+    assert through.returncode == 0 and through.stdout == local.stdout, through.stderr
+    assert json.loads(as_json.stdout)["answer"] == _post_json(f"{base}/api/ask", RAIL)["answer"]
+    assert refused.returncode == 1 and refused.stderr.startswith(f"error: the server at {base}")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (elsewhere / "chroma").exists()  # never opened

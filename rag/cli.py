@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from rag.config import Settings, load_settings, setting_help
-from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError
+from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError, StoreOwned
 
 log = logging.getLogger("newsrag")
 
@@ -237,9 +237,12 @@ def run_eval(args, settings: Settings) -> int:
     questions = load_questions(args.questions, args.limit)
     baseline = report.load_baseline(args.baseline) if args.baseline else None  # fail before a long run
     meta, progress = {"question_set": args.questions}, not args.quiet
+    owner = running_owner(settings) if args.reuse_store and not args.server else None
     if args.server:
         api_key = args.api_key or min(settings.api_key_set, default=None)
         run = evaluate_server(args.server, questions, args.top_k, progress, meta, api_key=api_key)
+    elif owner is not None:
+        run = evaluate_through_owner(owner, args, settings, questions, meta)
     else:
         run = evaluate_corpus(settings, args.eval_corpus, questions, args.top_k, args.reuse_store, progress, meta)
     comparison = report.compare_to_baseline(run.overall, baseline) if baseline else []
@@ -252,6 +255,23 @@ def run_eval(args, settings: Settings) -> int:
     if worse:
         print(f"worse than the baseline {args.baseline}: {', '.join(worse)}", file=sys.stderr)
     return 1 if worse else 0
+
+
+def evaluate_through_owner(owner, args, settings: Settings, questions, meta: dict):
+    """eval --reuse-store while a server owns the store: its articles (and any --corpus sent to it first) are
+    evaluated through that server, as `eval --server` does; opening the store here would read it stale."""
+    from eval.runner import evaluate_server
+    from rag.remote import ingest_through_server
+
+    if not owner.url:
+        raise StoreOwned(f"the store in {settings.data_dir} belongs to {owner.describe()}; evaluate again once "
+                         "it serves")
+    print(f"the store in {settings.data_dir} is served by {owner.describe()}: evaluating through it",
+          file=sys.stderr, flush=True)
+    ingest = ingest_through_server(owner, args.eval_corpus, settings, prune=False) if args.eval_corpus else None
+    api_key = args.api_key or min(settings.api_key_set, default=None)
+    extra = {"corpus": args.eval_corpus, "store": "reused", "ingest": ingest}
+    return evaluate_server(owner.url, questions, args.top_k, not args.quiet, {**meta, **extra}, api_key=api_key)
 
 
 if __name__ == "__main__":

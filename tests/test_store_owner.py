@@ -202,3 +202,23 @@ def test_ask_goes_to_the_server_that_owns_the_store(serve, tmp_path):
     assert refused.returncode == 1 and refused.stderr.startswith(f"error: the server at {base}")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (elsewhere / "chroma").exists()  # never opened
+
+
+def test_eval_reusing_an_owned_store_evaluates_through_its_server(serve, tmp_path):
+    served, elsewhere = tmp_path / "served", tmp_path / "elsewhere"
+    ingest(served, ARTICLES)
+    base, _, _ = serve(served, "--no-ingest")
+    common = ("eval", "--questions", str(ROOT / "eval" / "sets" / "fixture.jsonl"), "--limit", "6", "--quiet")
+    direct = newsrag(served, *common, "--out", str(tmp_path / "direct"), "--server", base)
+    assert direct.returncode == 0, direct.stderr
+    with claim_store(elsewhere) as claim:
+        claim.announce(base)
+        reused = newsrag(elsewhere, *common, "--out", str(tmp_path / "reused"), "--reuse-store")
+    assert reused.returncode == 0, reused.stderr
+    assert f"served by the server at {base}" in reused.stderr
+    report = json.loads((tmp_path / "reused" / "report.json").read_text())
+    expected = json.loads((tmp_path / "direct" / "report.json").read_text())
+    assert report["meta"]["mode"] == "http" and report["meta"]["server"] == base
+    assert report["meta"]["store"] == "reused"
+    assert report["overall"]["accuracy"] == expected["overall"]["accuracy"] > 0
+    assert not (elsewhere / "chroma").exists()

@@ -111,7 +111,7 @@ def article(article_id: str):
 def article_origins():
     """The stored articles' ids and origins, a page at a time: ?under=PATH (repeatable), ?after=ID, ?limit=N."""
     limit = request.args.get("limit", str(ARTICLES_PAGE))
-    if not limit.isdigit():
+    if not (limit.isascii() and limit.isdigit()):  # not "²" or "５"
         raise BadRequest("'limit' must be a whole number")
     return jsonify(_service().article_origins(request.args.getlist("under"), request.args.get("after"),
                                               int(limit)))

@@ -99,7 +99,7 @@ def test_articles_are_listed_with_their_origins_a_page_at_a_time(client):
     assert [a["id"] for a in under["articles"]] == ["grain-harvest", "rail-strike"] and under["next"] is None
     assert client.get("/api/articles?under=/news/a/rail.txt").get_json()["articles"][0]["id"] == "rail-strike"
     assert client.get("/api/articles?under=/news/ab").get_json()["articles"] == []  # a folder, not a prefix
-    for query in ("limit=0", "limit=10001", "limit=x", "under=news/a"):
+    for query in ("limit=0", "limit=10001", "limit=x", "limit=%C2%B2", "limit=%EF%BC%95", "under=news/a"):
         assert_error(client.get(f"/api/articles?{query}"), 400, "bad_request")
 
 

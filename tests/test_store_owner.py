@@ -189,7 +189,7 @@ def test_ask_goes_to_the_server_that_owns_the_store(serve, tmp_path):
     question = (RAIL["question"], "--source", "Northern Courier")
     local = newsrag(served, "ask", *question)  # no server yet: answered here
     assert local.returncode == 0 and "18,000" in local.stdout, local.stderr
-    base, _, _ = serve(served, "--no-ingest")
+    base, server, _ = serve(served, "--no-ingest")
 
     assert newsrag(served, "ask", *question).stdout == local.stdout
     with claim_store(elsewhere) as claim:  # a store that is empty here: the answer can only come from the owner
@@ -202,6 +202,10 @@ def test_ask_goes_to_the_server_that_owns_the_store(serve, tmp_path):
     assert refused.returncode == 1 and refused.stderr.startswith(f"error: the server at {base}")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (elsewhere / "chroma").exists()  # never opened
+
+    _stop(server)  # its owner file stays behind, unlocked: the store is opened here again
+    assert store_owner(served) is None and (served / "server.lock").exists()
+    assert newsrag(served, "ask", *question).stdout == local.stdout
 
 
 def test_eval_reusing_an_owned_store_evaluates_through_its_server(serve, tmp_path):

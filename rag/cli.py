@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from rag.config import Settings, load_settings, setting_help
-from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError
+from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError, StoreOwned
 
 log = logging.getLogger("newsrag")
 
@@ -106,20 +106,23 @@ def _service(settings: Settings):
     return build_service(settings)
 
 
-def run_ingest(args, settings: Settings) -> int:
+def running_owner(settings: Settings):
+    """The running server that owns the configured embedded store (rag/owner.py), or None: no such server, or
+    a Chroma server (chroma_host), which any number of processes use."""
     from rag.owner import store_owner
 
+    return None if settings.chroma_host else store_owner(settings.data_path)
+
+
+def run_ingest(args, settings: Settings) -> int:
     missing = [path for path in args.paths if not Path(path).expanduser().exists()]
     if missing:  # before the model loads
         raise CorpusNotFound(f"not found: {', '.join(missing)}")
-    owner = None if settings.chroma_host else store_owner(settings.data_path)
+    owner = running_owner(settings)
     if owner is not None:  # a running server owns the embedded store: it writes, this process only reads files
         from rag.remote import ingest_through_server
 
-        report = ingest_through_server(owner, args.paths, settings)
-        if not args.no_prune and not args.json:
-            print(f"sent to {owner.url}; articles gone from these files are not removed through a server "
-                  "(DELETE /api/articles/<id>)", file=sys.stderr)
+        report = ingest_through_server(owner, args.paths, settings, prune=not args.no_prune)
     else:
         report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune).to_dict()
     print(json.dumps(report, indent=2) if args.json else format_report(report))
@@ -136,23 +139,31 @@ def format_report(report: dict) -> str:
 
 
 def run_ask(args, settings: Settings) -> int:
+    """Answer here, or through the server that owns the store: the same answer, printed the same way."""
     from rag.service import filters_from_dict
 
-    filters = filters_from_dict({"date_from": args.date_from, "date_to": args.date_to,
-                                 "sources": args.source})
-    answer = _service(settings).ask(args.question, filters=filters, top_k=args.top_k)
-    if args.json:
-        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return 0
-    if answer.short_answer is not None:
-        print(f"Answer: {answer.short_answer.text}\n")
-    print(textwrap.fill(answer.answer, 100))
-    for citation in answer.citations:
-        p = citation.passage
-        print(f"\n[{citation.n}] {p.title} ({p.date or 'undated'}, {p.source or 'unknown source'}) "
-              f"article {p.article_id}, characters {p.start}-{p.end}")
-        print(textwrap.indent(textwrap.fill(p.text, 96), "    "))
+    filters = {"date_from": args.date_from, "date_to": args.date_to, "sources": args.source}
+    parsed = filters_from_dict(filters)  # a bad date fails here, before a model loads or a request goes out
+    owner = running_owner(settings)
+    if owner is not None:
+        from rag.remote import ask_through_server
+
+        answer = ask_through_server(owner, args.question, filters, args.top_k, settings)
+    else:
+        answer = _service(settings).ask(args.question, filters=parsed, top_k=args.top_k).to_dict()
+    print(json.dumps(answer, indent=2, ensure_ascii=False) if args.json else format_answer(answer))
     return 0
+
+
+def format_answer(answer: dict) -> str:
+    """Answer.to_dict() for a terminal: the short answer, the answer, then each citation with its passage."""
+    lines = [f"Answer: {answer['short_answer']['text']}\n"] if answer.get("short_answer") else []
+    lines.append(textwrap.fill(answer["answer"], 100))
+    for c in answer["citations"]:
+        lines.append(f"\n[{c['n']}] {c['title']} ({c['date'] or 'undated'}, {c['source'] or 'unknown source'}) "
+                     f"article {c['article_id']}, characters {c['start']}-{c['end']}")
+        lines.append(textwrap.indent(textwrap.fill(c["text"], 96), "    "))
+    return "\n".join(lines)
 
 
 def settings_table() -> str:
@@ -226,9 +237,12 @@ def run_eval(args, settings: Settings) -> int:
     questions = load_questions(args.questions, args.limit)
     baseline = report.load_baseline(args.baseline) if args.baseline else None  # fail before a long run
     meta, progress = {"question_set": args.questions}, not args.quiet
+    owner = running_owner(settings) if args.reuse_store and not args.server else None
     if args.server:
         api_key = args.api_key or min(settings.api_key_set, default=None)
         run = evaluate_server(args.server, questions, args.top_k, progress, meta, api_key=api_key)
+    elif owner is not None:
+        run = evaluate_through_owner(owner, args, settings, questions, meta)
     else:
         run = evaluate_corpus(settings, args.eval_corpus, questions, args.top_k, args.reuse_store, progress, meta)
     comparison = report.compare_to_baseline(run.overall, baseline) if baseline else []
@@ -241,6 +255,23 @@ def run_eval(args, settings: Settings) -> int:
     if worse:
         print(f"worse than the baseline {args.baseline}: {', '.join(worse)}", file=sys.stderr)
     return 1 if worse else 0
+
+
+def evaluate_through_owner(owner, args, settings: Settings, questions, meta: dict):
+    """eval --reuse-store while a server owns the store: its articles (and any --corpus sent to it first) are
+    evaluated through that server, as `eval --server` does; opening the store here would read it stale."""
+    from eval.runner import evaluate_server
+    from rag.remote import ingest_through_server
+
+    if not owner.url:
+        raise StoreOwned(f"the store in {settings.data_dir} belongs to {owner.describe()}; evaluate again once "
+                         "it serves")
+    print(f"the store in {settings.data_dir} is served by {owner.describe()}: evaluating through it",
+          file=sys.stderr, flush=True)
+    ingest = ingest_through_server(owner, args.eval_corpus, settings, prune=False) if args.eval_corpus else None
+    api_key = args.api_key or min(settings.api_key_set, default=None)
+    extra = {"corpus": args.eval_corpus, "store": "reused", "ingest": ingest}
+    return evaluate_server(owner.url, questions, args.top_k, not args.quiet, {**meta, **extra}, api_key=api_key)
 
 
 if __name__ == "__main__":

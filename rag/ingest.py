@@ -99,6 +99,16 @@ class Ingestor:
             self.store.bump_generation()
         return True
 
+    def remove_articles(self, article_ids: Sequence[str]) -> list[str]:
+        """Remove these articles together (one new generation); the ids removed, leaving out unknown ones."""
+        with ingest_lock(self.settings.data_path):
+            removed = [i for i in dict.fromkeys(article_ids) if self.store.get_article(i) is not None]
+            for article_id in removed:
+                self.store.delete_article(article_id)
+            if removed:
+                self.store.bump_generation()
+        return removed
+
     def _ingest(self, paths: Sequence[str | Path], progress: bool, prune: bool) -> IngestReport:
         report = IngestReport()
         loads = [load_articles(path, self.settings.max_article_bytes) for path in paths]
@@ -162,25 +172,35 @@ class Ingestor:
 
     def _prune(self, paths, loads: Sequence[LoadResult], present: set[str],
                states: dict[str, ArticleState], stored_counts: dict[str, int]) -> list[str]:
-        roots = [Path(p).expanduser().resolve() for p in paths]
-        unclean = [Path(p) for p in set().union(*(load.unclean for load in loads))]  # files and folders
-        removed = []
-        for article_id, state in states.items():
-            if article_id in present or not _under(Path(state.origin), roots):
-                continue
-            origin = Path(state.origin)
-            try:
-                keep = origin.exists() and _under(origin, unclean)
-            except OSError:  # its folder cannot be read: whether it is gone cannot be told
-                keep = True
-            if keep:
-                log.warning("keeping %s: its file %s could not be read cleanly", article_id, origin)
-                continue
+        origins = {article_id: state.origin for article_id, state in states.items()}
+        removed = articles_to_prune(origins, paths, loads, present)
+        for article_id in removed:
             self.store.delete_article(article_id)
-            removed.append(article_id)
         for orphan in set(stored_counts) - set(states) - present:
             self.store.delete_passages(orphan)  # left by a run killed before the article record
         return removed
+
+
+def articles_to_prune(origins: dict[str, str], paths: Sequence[str | Path], loads: Sequence[LoadResult],
+                      present: set[str]) -> list[str]:
+    """The stored articles (id -> origin) that an ingestion of these paths removes: those whose origin lies
+    under one of the paths and that are no longer there, except when their file could not be read cleanly.
+    Articles from other paths are left alone. The same rule for a local ingestion and one through a server."""
+    roots = [Path(p).expanduser().resolve() for p in paths]
+    unclean = [Path(p) for p in set().union(*(load.unclean for load in loads))]  # files and folders
+    removed = []
+    for article_id, origin in origins.items():
+        if article_id in present or not lies_under(Path(origin), roots):
+            continue
+        try:
+            keep = Path(origin).exists() and lies_under(Path(origin), unclean)
+        except OSError:  # its folder cannot be read: whether it is gone cannot be told
+            keep = True
+        if keep:
+            log.warning("keeping %s: its file %s could not be read cleanly", article_id, origin)
+            continue
+        removed.append(article_id)
+    return removed
 
 
 def _is_stored(article: Article, state: ArticleState | None, stored_counts: dict[str, int]) -> bool:
@@ -202,7 +222,7 @@ def unique_articles(loads: Sequence[LoadResult], report: IngestReport) -> list[A
     return articles
 
 
-def _under(path: Path, roots: Sequence[Path]) -> bool:
+def lies_under(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 

@@ -19,12 +19,13 @@ from rag.embedding import Embedder
 from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
 from rag.followup import standalone_question
 from rag.heap import release_free_heap
-from rag.ingest import Ingestor
+from rag.ingest import Ingestor, lies_under
 from rag.models import Answer, Article, Filters, IngestReport, Turn
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.store import Store, StoredSentence, build_client
 
 READY_PROBE = "news"  # what /api/ready searches for: a real query through the store
+ARTICLES_PAGE, MAX_ARTICLES_PAGE = 1000, 10_000  # GET /api/articles: ids and origins a page
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,31 @@ class RagService:
                 raise NotFound(f"no article with id {article_id!r}")
             report = IngestReport(removed=[article_id], seconds=time.perf_counter() - started)
             return self._written(report)
+
+    def remove_articles(self, article_ids: Any) -> IngestReport:
+        """Remove these articles together; ids with no article are left out of the report's `removed`."""
+        if not isinstance(article_ids, list) or not article_ids or \
+                not all(isinstance(i, str) and i.strip() for i in article_ids):
+            raise BadRequest("'ids' must be a list of one or more article ids")
+        started = time.perf_counter()
+        with self._writes:
+            self.store.refresh()
+            removed = self._ingestor().remove_articles(article_ids)
+            return self._written(IngestReport(removed=removed, seconds=time.perf_counter() - started))
+
+    def article_origins(self, under: Sequence[str] = (), after: str | None = None,
+                        limit: int = ARTICLES_PAGE) -> dict:
+        """A page of {id, origin} in id order, after `after`, of the articles whose origin lies under one of
+        `under` (absolute paths; none: all); `next` is the cursor for the page after, or None."""
+        if not 1 <= limit <= MAX_ARTICLES_PAGE:
+            raise BadRequest(f"'limit' must be a whole number from 1 to {MAX_ARTICLES_PAGE}")
+        if not all(Path(root).is_absolute() for root in under):
+            raise BadRequest("'under' must be an absolute path")
+        roots = [Path(root) for root in under]
+        chosen = sorted((i, s.origin) for i, s in self.store.article_states().items()
+                        if (after is None or i > after) and (not roots or lies_under(Path(s.origin), roots)))
+        page = [{"id": i, "origin": origin} for i, origin in chosen[:limit]]
+        return {"articles": page, "next": page[-1]["id"] if len(chosen) > limit else None}
 
     def _ingestor(self) -> Ingestor:
         return Ingestor(self.store, self.embedder, self.analyzer, self.settings)

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from rag.errors import (BadRequest, IndexNotReady, PayloadTooLarge, RagError, StoreUnavailable,
                         UnsupportedMediaType, store_unreachable)
-from rag.service import filters_from_dict, history_from_list
+from rag.service import ARTICLES_PAGE, filters_from_dict, history_from_list
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -107,6 +107,16 @@ def article(article_id: str):
     return jsonify(_service().article(article_id).to_dict())
 
 
+@api.get("/articles")
+def article_origins():
+    """The stored articles' ids and origins, a page at a time: ?under=PATH (repeatable), ?after=ID, ?limit=N."""
+    limit = request.args.get("limit", str(ARTICLES_PAGE))
+    if not (limit.isascii() and limit.isdigit()):  # not "²" or "５"
+        raise BadRequest("'limit' must be a whole number")
+    return jsonify(_service().article_origins(request.args.getlist("under"), request.args.get("after"),
+                                              int(limit)))
+
+
 @api.post("/articles")
 def add_articles():
     """One article {id, title, body, published_at, source, url} or a list of them: added, or updated when
@@ -115,6 +125,15 @@ def add_articles():
     if not isinstance(records, (dict, list)):
         raise BadRequest("send one article object {id, body, ...} or a list of them")
     return jsonify(_service().add_articles(records).to_dict())
+
+
+@api.post("/articles/delete")
+def remove_articles():
+    """{"ids": [...]}: remove these articles together; the report lists those removed (unknown ids are not)."""
+    data = json_body(current_app.config["MAX_ARTICLES_BODY_BYTES"])
+    if not isinstance(data, dict) or set(data) != {"ids"}:
+        raise BadRequest("send {\"ids\": [article ids]}")
+    return jsonify(_service().remove_articles(data["ids"]).to_dict())
 
 
 @api.delete("/articles/<path:article_id>")

@@ -7,6 +7,7 @@ description a client reads is the one the server enforces.
 from __future__ import annotations
 
 from rag.config import Settings
+from rag.service import ARTICLES_PAGE, MAX_ARTICLES_PAGE
 
 ERROR_STATUSES = {
     "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question; or a Host header "
@@ -256,13 +257,41 @@ def openapi(settings: Settings) -> dict:
                                                            "data": {"type": "array", "items": {"type": "object"}}}},
                                            "The model list."), **_errors("400", "401", "429", "500")},
             }},
-            "/api/articles": {"post": {
+            "/api/articles": {"get": {
+                "summary": "The stored articles' ids and the files they were read from (origin; `api` for an "
+                           "article sent without one), in id order, a page at a time.",
+                "parameters": [
+                    {"name": "under", "in": "query", "required": False, "explode": True,
+                     "description": "Only articles whose origin lies under this absolute path (repeatable).",
+                     "schema": {"type": "array", "items": {"type": "string", "pattern": "^/"}}},
+                    {"name": "after", "in": "query", "required": False,
+                     "description": "The `next` of the page before.", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ARTICLES_PAGE,
+                                "default": ARTICLES_PAGE}}],
+                "responses": {"200": _json({"type": "object", "required": ["articles", "next"], "properties": {
+                    "articles": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "origin"],
+                        "properties": {"id": {"type": "string"}, "origin": {"type": "string"}}}},
+                    "next": _nullable("string", description="Where the next page starts; null on the last.")}},
+                    "A page of articles."), **_errors("400", "401", "429", "500", "503")},
+            }, "post": {
                 "summary": "Add articles, or update changed ones: one record or a list "
                            f"(body up to {settings.max_articles_body_bytes} bytes). Records that cannot be used "
                            "are skipped and listed with the reason; 400 when none can.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "oneOf": [_ref("ArticleRecord"), {"type": "array", "minItems": 1, "items": _ref("ArticleRecord")}]}}}},
                 "responses": {"200": _json(_ref("IngestReport"), "What was added, updated, unchanged, skipped."),
+                              **_errors("400", "401", "409", "413", "415", "429", "500", "503")},
+            }},
+            "/api/articles/delete": {"post": {
+                "summary": "Remove these articles and their passages together (what `newsrag ingest` removes "
+                           "through a running server). Ids with no article are not counted.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["ids"], "additionalProperties": False,
+                    "properties": {"ids": {"type": "array", "minItems": 1,
+                                           "items": {"type": "string", "minLength": 1, "pattern": r"\S"}}}}}}},
+                "responses": {"200": _json(_ref("IngestReport"), "How many articles were removed."),
                               **_errors("400", "401", "409", "413", "415", "429", "500", "503")},
             }},
             "/api/articles/{article_id}": {"get": {

@@ -75,9 +75,48 @@ def test_writing_articles_needs_the_api_key_when_keys_are_set(service):
     client = create_app(settings=service.settings.replace(api_keys="secret-key"), service=service).test_client()
     assert_error(client.post("/api/articles", json=record("rail-strike")), 401, "unauthorized")
     assert_error(client.delete("/api/articles/rail-strike"), 401, "unauthorized")
+    assert_error(client.get("/api/articles"), 401, "unauthorized")
+    assert_error(client.post("/api/articles/delete", json={"ids": ["rail-strike"]}), 401, "unauthorized")
     key = {"Authorization": "Bearer secret-key"}
     assert client.post("/api/articles", json=record("rail-strike"), headers=key).status_code == 200
+    assert client.get("/api/articles", headers=key).get_json()["articles"][0]["id"] == "rail-strike"
     assert client.delete("/api/articles/rail-strike", headers=key).status_code == 200
+    client.post("/api/articles", json=record("rail-strike"), headers=key)
+    assert client.post("/api/articles/delete", json={"ids": ["rail-strike"]}, headers=key).status_code == 200
+
+
+def test_articles_are_listed_with_their_origins_a_page_at_a_time(client):
+    records = [record("rail-strike", origin="/news/a/rail.txt"), record("json-river-flood", origin="/news/b/f.json"),
+               record("grain-harvest", origin="/news/a/deep/grain.md"), record("harbor-accord")]
+    client.post("/api/articles", json=records)
+    first = client.get("/api/articles?limit=3").get_json()
+    assert [a["id"] for a in first["articles"]] == ["grain-harvest", "harbor-accord", "json-river-flood"]
+    assert first["articles"][1]["origin"] == "api" and first["articles"][2]["origin"] == "/news/b/f.json"
+    assert first["next"] == "json-river-flood"
+    rest = client.get(f"/api/articles?limit=3&after={first['next']}").get_json()
+    assert rest == {"articles": [{"id": "rail-strike", "origin": "/news/a/rail.txt"}], "next": None}
+    under = client.get("/api/articles?under=/news/a&under=/news/c").get_json()
+    assert [a["id"] for a in under["articles"]] == ["grain-harvest", "rail-strike"] and under["next"] is None
+    assert client.get("/api/articles?under=/news/a/rail.txt").get_json()["articles"][0]["id"] == "rail-strike"
+    assert client.get("/api/articles?under=/news/ab").get_json()["articles"] == []  # a folder, not a prefix
+    for query in ("limit=0", "limit=10001", "limit=x", "limit=%C2%B2", "limit=%EF%BC%95", "under=news/a"):
+        assert_error(client.get(f"/api/articles?{query}"), 400, "bad_request")
+
+
+def test_articles_are_removed_together(client, service):
+    client.post("/api/articles", json=[record("rail-strike"), record("harbor-accord"), record("grain-harvest")])
+    generation = service.store.generation()
+    report = client.post("/api/articles/delete", json={"ids": ["rail-strike", "grain-harvest", "no-such",
+                                                               "grain-harvest"]})
+    assert report.status_code == 200 and report.get_json()["removed"] == 2
+    assert service.store.generation() != generation
+    assert [a["id"] for a in client.get("/api/articles").get_json()["articles"]] == ["harbor-accord"]
+    assert all(p.article_id == "harbor-accord" for p in service.retriever.retrieve(QUESTION, 10).passages)
+    assert client.post("/api/articles/delete", json={"ids": ["no-such"]}).get_json()["removed"] == 0
+    for body in ({"ids": []}, {"ids": "harbor-accord"}, {"ids": [""]}, {"ids": [3]}, {"id": ["harbor-accord"]},
+                 ["harbor-accord"]):
+        assert_error(client.post("/api/articles/delete", json=body), 400, "bad_request")
+    assert client.get("/api/articles/delete").status_code == 404  # still an article id for GET and DELETE
 
 
 def test_the_articles_body_limit_is_its_own(service):

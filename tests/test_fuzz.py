@@ -47,7 +47,7 @@ def test_api_conforms_to_its_description(described_api, mode):
         if mode == "positive" and case.path == "/v1/chat/completions" and _no_question(case.body):
             assert response.status_code == 400, response.text
             return
-        if case.path == "/api/articles" and _records_skipped(mode, response):
+        if case.path == "/api/articles" and case.method == "POST" and _records_skipped(mode, response):
             return
         if response.status_code == 413:  # too large: a rejection the negative-data check does not list
             assert response.json()["error"]["code"] == "payload_too_large"

@@ -139,3 +139,90 @@ def test_ready_only_when_a_question_can_be_answered(service, tmp_path):
     assert client.get("/api/ready").status_code == 200
     response = client.post("/api/ask", json=RAIL)
     assert response.status_code == 200 and "18,000" in response.get_json()["answer"]
+
+
+def changing_corpus(root: Path) -> tuple[Path, Path]:
+    """A corpus folder and an article beside it, as a first ingestion finds them."""
+    corpus, beside = root / "corpus", root / "beside.txt"
+    shutil.copytree(ARTICLES, corpus)
+    beside.write_text("date 2025-01-02\nA note beside the folder\n\nThe harbour reopened on Monday.")
+    return corpus, beside
+
+
+def change(corpus: Path, beside: Path) -> None:
+    """One article gone, one file that cannot be read cleanly, and the article beside gone from disk too."""
+    (corpus / "rail-strike.txt").unlink()
+    (corpus / "articles.jsonl").write_text("{broken json\n")
+    beside.unlink()
+
+
+def without_seconds(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k != "seconds"}
+
+
+def test_ingest_through_the_server_removes_what_a_local_ingest_removes(serve, tmp_path):
+    local, served = tmp_path / "local", tmp_path / "served"
+    corpus, beside = changing_corpus(local)
+    ingest(local / "data", corpus, beside)
+    change(corpus, beside)
+    expected = ingest(local / "data", corpus)  # no server: the local rule
+    assert expected["removed"] == 1 and expected["skipped"][0]["file"] == "articles.jsonl"
+
+    corpus, beside = changing_corpus(served)
+    base, _, _ = serve(served / "data", "--no-ingest")
+    first = ingest(served / "data", corpus, beside)
+    change(corpus, beside)
+    assert without_seconds(ingest(served / "data", corpus)) == without_seconds(expected)
+    assert status_of(f"{base}/api/articles/rail-strike") == 404  # gone from its folder
+    assert status_of(f"{base}/api/articles/jsonl-solar-farm") == 200  # its file could not be read cleanly
+    assert status_of(f"{base}/api/articles/beside") == 200  # from a path not ingested this time
+    with urllib.request.urlopen(f"{base}/api/health", timeout=30) as response:
+        assert json.loads(response.read())["articles"] == first["added"] - 1
+
+    kept = newsrag(served / "data", "ingest", str(corpus / "flood.json"), "--no-prune", "--quiet", "--json")
+    assert json.loads(kept.stdout)["removed"] == 0 and status_of(f"{base}/api/articles/grain-harvest") == 200
+
+
+def test_ask_goes_to_the_server_that_owns_the_store(serve, tmp_path):
+    served, elsewhere = tmp_path / "served", tmp_path / "elsewhere"
+    ingest(served, ARTICLES)
+    question = (RAIL["question"], "--source", "Northern Courier")
+    local = newsrag(served, "ask", *question)  # no server yet: answered here
+    assert local.returncode == 0 and "18,000" in local.stdout, local.stderr
+    base, server, _ = serve(served, "--no-ingest")
+
+    assert newsrag(served, "ask", *question).stdout == local.stdout
+    with claim_store(elsewhere) as claim:  # a store that is empty here: the answer can only come from the owner
+        claim.announce(base)
+        through = newsrag(elsewhere, "ask", *question)
+        as_json = newsrag(elsewhere, "ask", *question, "--json")
+        refused = newsrag(elsewhere, "ask", " ")
+    assert through.returncode == 0 and through.stdout == local.stdout, through.stderr
+    assert json.loads(as_json.stdout)["answer"] == _post_json(f"{base}/api/ask", RAIL)["answer"]
+    assert refused.returncode == 1 and refused.stderr.startswith(f"error: the server at {base}")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (elsewhere / "chroma").exists()  # never opened
+
+    _stop(server)  # its owner file stays behind, unlocked: the store is opened here again
+    assert store_owner(served) is None and (served / "server.lock").exists()
+    assert newsrag(served, "ask", *question).stdout == local.stdout
+
+
+def test_eval_reusing_an_owned_store_evaluates_through_its_server(serve, tmp_path):
+    served, elsewhere = tmp_path / "served", tmp_path / "elsewhere"
+    ingest(served, ARTICLES)
+    base, _, _ = serve(served, "--no-ingest")
+    common = ("eval", "--questions", str(ROOT / "eval" / "sets" / "fixture.jsonl"), "--limit", "6", "--quiet")
+    direct = newsrag(served, *common, "--out", str(tmp_path / "direct"), "--server", base)
+    assert direct.returncode == 0, direct.stderr
+    with claim_store(elsewhere) as claim:
+        claim.announce(base)
+        reused = newsrag(elsewhere, *common, "--out", str(tmp_path / "reused"), "--reuse-store")
+    assert reused.returncode == 0, reused.stderr
+    assert f"served by the server at {base}" in reused.stderr
+    report = json.loads((tmp_path / "reused" / "report.json").read_text())
+    expected = json.loads((tmp_path / "direct" / "report.json").read_text())
+    assert report["meta"]["mode"] == "http" and report["meta"]["server"] == base
+    assert report["meta"]["store"] == "reused"
+    assert report["overall"]["accuracy"] == expected["overall"]["accuracy"] > 0
+    assert not (elsewhere / "chroma").exists()

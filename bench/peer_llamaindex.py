@@ -70,6 +70,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--peer-chunk-overlap", type=int, default=200,
                         help="SentenceSplitter chunk_overlap in tokens (default 200, llama-index's default)")
     parser.add_argument("--work-dir", default=tempfile.gettempdir(), help="where the slice and stores go")
+    parser.add_argument("--model-alone-runs", type=int, help="runs of the model-alone table (default: --runs)")
+    parser.add_argument("--skip-pipelines", action="store_true",
+                        help="only the model-alone table (no ingestion, no questions)")
     return parser.parse_args(argv)
 
 
@@ -324,16 +327,18 @@ def main(argv=None) -> int:
           f"top_k {args.top_k}; peer SentenceSplitter chunk_size {args.peer_chunk_size}, overlap "
           f"{args.peer_chunk_overlap}; embed batch ours {embedder.batch_size}, peer {peer_embed.embed_batch_size}; "
           f"{args.runs} runs", flush=True)
-    runs = [one_run(run, args, sides, path, questions) for run in range(args.runs)]
-    print()
-    print(ingest_table(runs, len(articles)))
-    print()
-    print(query_table(runs, questions, args.top_k))
-    print(stable_hits(runs, questions, args.top_k))
-    print()
+    if not args.skip_pipelines:
+        runs = [one_run(run, args, sides, path, questions) for run in range(args.runs)]
+        print()
+        print(ingest_table(runs, len(articles)))
+        print()
+        print(query_table(runs, questions, args.top_k))
+        print(stable_hits(runs, questions, args.top_k))
+        print(flush=True)
     ingestor = Ingestor(None, embedder, analyzer, settings)
     text_sets = texts_embedded(ingestor.chunked(articles), documents_from_jsonl(path), splitter)
-    print(model_alone_table(text_sets, embedder, peer_embed, lambda: ingestor.chunked(articles), args.runs))
+    print(model_alone_table(text_sets, embedder, peer_embed, lambda: ingestor.chunked(articles),
+                            args.model_alone_runs or args.runs))
     print_load_at_end()
     return 0
 

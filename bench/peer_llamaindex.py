@@ -190,9 +190,12 @@ def one_run(run: int, args, sides: dict, path: Path, questions: list[dict]) -> d
             clear_chroma_cache()
     for side in order:
         r = out[side]
-        print(f"run {run + 1}, {side}: ingest {r['ingest']:.1f}s ({r['passages']} passages), retrieval p50 "
-              f"{percentile(r['retrieve'], 50):.1f} ms" + (f", whole answer p50 {percentile(r['total'], 50):.1f} ms"
-                                                           if "total" in r else ""), flush=True)
+        answer = f", whole answer p50/p95 {percentile(r['total'], 50):.1f}/{percentile(r['total'], 95):.1f} ms" \
+            if "total" in r else ""
+        print(f"run {run + 1}, {side}: ingest {r['ingest']:.1f}s ({r['passages']} passages), retrieval p50/p95 "
+              f"{percentile(r['retrieve'], 50):.1f}/{percentile(r['retrieve'], 95):.1f} ms{answer}, hit@1 "
+              f"{hits(r['ranked'], questions, 1):.3f}, hit@{args.top_k} {hits(r['ranked'], questions, args.top_k):.3f}",
+              flush=True)
     return out
 
 

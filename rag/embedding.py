@@ -46,6 +46,7 @@ class TorchEncoder:
 
         if threads:
             torch.set_num_threads(threads)
+        self.threads = torch.get_num_threads()
         self._model = SentenceTransformer(path, device="cpu")
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
@@ -109,7 +110,11 @@ def load_onnx_encoder(path: str, cache_root: Path, threads: int) -> OnnxEncoder:
     if not Path(path).is_dir():
         raise ConfigError(f"embedding_backend 'onnx-int8' needs a model folder on disk, got {path!r}; "
                           "name a local path or set embedding_backend = 'torch'")
-    folder, meta = ensure_export(path, cache_root)
+    try:
+        folder, meta = ensure_export(path, cache_root)
+    except Exception as exc:  # an unwritable cache folder, a full disk, the export's many libraries
+        raise ConfigError(f"cannot build the onnx-int8 embedding model in {cache_root} ({exc.__class__.__name__}: "
+                          f"{exc}); set model_cache_dir to a writable folder, or embedding_backend = 'torch'") from exc
     try:
         return OnnxEncoder(folder, meta, threads)
     except Exception as exc:  # a file damaged after its checksum was taken: onnxruntime raises several kinds
@@ -137,6 +142,7 @@ class Embedder:
                               f"({exc.__class__.__name__}: {exc}); name a local path or a model available "
                               "offline") from exc
         self.dimension = self._encoder.dimension
+        self.threads = self._encoder.threads
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()

@@ -74,6 +74,8 @@ def ensure_export(model_path: str | os.PathLike, cache_root: Path) -> tuple[Path
         meta = load_meta(target, key)  # another process may have built it while this one waited
         if meta is None:
             discard(target)
+            for leftover in cache_root.glob(f".{target.name}.building-*"):  # a killed build's (we hold the lock)
+                shutil.rmtree(leftover, ignore_errors=True)
             meta = build_export(model_path, key, target)
     return target, meta
 

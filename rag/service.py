@@ -279,8 +279,9 @@ def history_from_list(data: Any, max_chars: int) -> list[Turn]:
 
 def build_embedder(settings: Settings) -> Embedder:
     offline_environment()
-    return Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
-                    cache_size=settings.embedding_cache_size)
+    return Embedder(settings.embedding_model, backend=settings.embedding_backend,
+                    batch_size=settings.embedding_batch_size, cache_size=settings.embedding_cache_size,
+                    threads=settings.embedding_threads, cache_dir=settings.model_cache_path)
 
 
 def keyword_cache_dir(settings: Settings) -> Path | None:

@@ -37,6 +37,8 @@ def test_rag_table_in_toml_is_read(tmp_path):
     ({"RAG_TOP_K": "50"}, "max_top_k"),
     ({"RAG_HEAP_TRIM_EVERY": "-1"}, "heap_trim_every"),
     ({"RAG_DENSE_SEARCH_EF": "0"}, "dense_search_ef"),
+    ({"RAG_EMBEDDING_BACKEND": "onnx"}, "embedding_backend must be one of: 'onnx-int8', 'torch'"),
+    ({"RAG_EMBEDDING_THREADS": "-1"}, "embedding_threads"),
 ])
 def test_bad_values_are_refused_with_the_setting_named(env, message):
     with pytest.raises(ConfigError, match=message):

@@ -238,8 +238,8 @@ def _forget_chroma_clients() -> None:
 
 
 PIPELINE_SETTINGS = ("embedding_model", "embedding_backend", "chunk_words", "chunk_overlap_sentences",
-                     "candidates", "rrf_k", "keyword_weight", "answer_max_sentences", "min_answer_score", "min_answer_coverage",
-                     "answer_close_meaning", "answer_same_meaning")
+                     "candidates", "rrf_k", "keyword_weight", "answer_max_sentences", "min_answer_score",
+                     "min_answer_coverage", "answer_close_meaning", "answer_same_meaning")
 
 
 def evaluate_corpus(settings: Settings, corpus: Sequence[str | Path], questions: Sequence[Question],

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ FILTER_OVERFETCH = 4  # filtered dense search: nearest k * this, filtered in mem
 _EMPTY = ""
 
 
+SET_EF_TRIES = 5
 ANALYSIS_VERSION = 1  # bump when what ingestion stores per sentence changes: stored articles are redone
 
 
@@ -163,11 +165,17 @@ class Store:
         store, and which ones changed between starts; 1600 missed none (bench/dense_recall.py). ef_search is
         stored with the collection, so set it before the first query opens the index. (A Chroma server keeps
         an index it has already opened as it is, until it restarts.)"""
-        try:
-            if ((self.passages.configuration or {}).get("hnsw") or {}).get("ef_search") != ef:
-                self.passages.modify(configuration={"hnsw": {"ef_search": ef}})
-        except Exception as exc:  # an older Chroma server: search as it is rather than not at all
-            log.warning("could not set the passages' ef_search to %d (%s); it stays as it was", ef, exc)
+        for attempt in range(SET_EF_TRIES):
+            try:
+                if ((self.passages.configuration or {}).get("hnsw") or {}).get("ef_search") != ef:
+                    self.passages.modify(configuration={"hnsw": {"ef_search": ef}})
+                return
+            except Exception as exc:  # an older Chroma server: search as it is rather than not at all
+                if "database is locked" in str(exc) and attempt + 1 < SET_EF_TRIES:
+                    time.sleep(0.2 * (attempt + 1))  # a process closing this store a moment ago: once more
+                    continue
+                log.warning("could not set the passages' ef_search to %d (%s); it stays as it was", ef, exc)
+                return
 
     # --- reading -------------------------------------------------------------------------------
     def counts(self) -> tuple[int, int]:

@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 PAGE = 2000
 FILTER_OVERFETCH = 4  # filtered dense search: nearest k * this, filtered in memory first
 _EMPTY = ""
+SET_EF_TRIES = 5  # setting ef_search while SQLite is still locked by a client that just closed the store
 
 
-SET_EF_TRIES = 5
 ANALYSIS_VERSION = 1  # bump when what ingestion stores per sentence changes: stored articles are redone
 
 

@@ -127,6 +127,7 @@ class ServerProcess:
                  start_timeout: float = 600.0, **settings: object):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        settings = {"rate_limit_per_minute": 0, **settings}  # measuring the server, not its per-client limit
         env = bench_env(data_dir=data_dir, port=self.port, host="127.0.0.1", threads=threads,
                         log_level="WARNING", **settings)
         python = sys.executable

@@ -1,5 +1,6 @@
-"""What the encoder's idle threads do while they wait: spin (OpenMP's default) or sleep (OMP_WAIT_POLICY=PASSIVE,
-which rag.config.offline_environment sets before torch loads), on a quiet machine and on a busy one.
+"""What the PyTorch encoder's idle threads do while they wait: spin (OpenMP's default) or sleep
+(OMP_WAIT_POLICY=PASSIVE, which rag.config.offline_environment sets before torch loads), on a quiet machine and
+on a busy one. (The onnx-int8 backend's threads are told not to spin by its session options.)
 
     .venv/bin/python bench/thread_policy.py --busy 2 --runs 3
 
@@ -30,7 +31,7 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 from rag.embedding import Embedder
 questions = json.loads(sys.argv[1])
-embedder = Embedder()
+embedder = Embedder(backend="torch")  # OpenMP is torch's; onnx-int8 never spins (see rag/embedding.py)
 embedder.embed(["warm up"])
 single = []
 for question in questions:

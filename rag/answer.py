@@ -294,12 +294,13 @@ class ExtractiveAnswerer:
         if not ranked or question.wh in ("why", "") or (question.wh == "how" and types is None):
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
-        candidates = self.candidates(question, types, pool, passages, ranked)
+        weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
+        candidates = self.candidates(question, types, pool, passages, weights)
         if not candidates and question.wh in ("what", "which") and types is not None and types <= ANY_NAME:
             # "which town": the small model may have typed a town it does not know as a person or a firm
-            candidates = self.candidates(question, ANY_NAME, pool, passages, ranked)
+            candidates = self.candidates(question, ANY_NAME, pool, passages, weights)
         if not candidates and types is None:  # the phrases headed by its noun all repeat the question
-            candidates = self.candidates(question, None, pool, passages, ranked, by_focus=False)
+            candidates = self.candidates(question, None, pool, passages, weights, by_focus=False)
         if not candidates:
             return None, None
         best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))
@@ -312,9 +313,9 @@ class ExtractiveAnswerer:
         return short, best
 
     def candidates(self, question: QuestionAnalysis, types: frozenset[str] | None, pool: list[Sentence],
-                   passages: list[Passage], ranked: list[Sentence], by_focus: bool = True) -> list[Candidate]:
+                   passages: list[Passage], weights: dict[str, float], by_focus: bool = True) -> list[Candidate]:
+        """weights: the question's terms weighted over all the ranked sentences (never below 0.05)."""
         found: dict[str, Candidate] = {}
-        weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
         preferred = _preferred(question)
         asked = set(map(stem, question.terms))
         question_text = question.text.lower()

@@ -217,6 +217,7 @@ class HybridRetriever:
 
     def _retrieve(self, question: str, top_k: int, filters: Filters | None) -> Retrieval:
         timings: dict[str, float] = {}
+        writes = self.store.writes
         started = time.perf_counter()
         vector = self.embedder.embed_query(question)
         timings["embed"] = _ms_since(started)
@@ -225,7 +226,11 @@ class HybridRetriever:
         timings["dense"] = _ms_since(started)
         started = time.perf_counter()
         keyword = self.keyword_index().search(question, self.candidates, filters)
-        if self.store.writes != self._writes_seen:  # written since: no passage of an old version, not even here
+        if self.store.writes != writes:  # written meanwhile: the dense hits may be of the version it replaced
+            stored = {p.passage_id for p in self.store.still_stored(dense + keyword)}
+            dense = [p for p in dense if p.passage_id in stored]
+            keyword = [p for p in keyword if p.passage_id in stored]
+        elif writes != self._writes_seen:  # written since the keyword index was made: no passage of an old version
             keyword = self.store.still_stored(keyword)
         timings["keyword"] = _ms_since(started)
         started = time.perf_counter()

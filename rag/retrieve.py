@@ -147,42 +147,52 @@ class HybridRetriever:
         self.keyword_weight = keyword_weight
         self.refresh_seconds = refresh_seconds
         self.cache_dir = cache_dir
-        self._keyword: KeywordIndex | None = None
+        # the keyword index and the store's write count when it was made current (-1: check its hits)
+        self._keyword: tuple[KeywordIndex, int] | None = None
         self._generation: str | None = None
-        self._writes_seen = -1  # the store's write count when the keyword index was last made current
         self._checked = 0.0
         self._lock = threading.Lock()
 
     def keyword_index(self, force: bool = False) -> KeywordIndex:
         """The BM25 index, replaced when an ingestion (in any process) changed the store's generation (which
         also opens an embedded store again when another process changed it)."""
-        now = time.monotonic()
-        if not force and self._keyword is not None and now - self._checked < self.refresh_seconds:
-            return self._keyword
+        return self._current_keyword(force)[0]
+
+    def _current_keyword(self, force: bool = False) -> tuple[KeywordIndex, int]:
+        """The keyword index and the store's write count it holds every passage of, read together (another
+        thread may replace both between two separate reads)."""
+        current = self._keyword
+        if not force and current is not None and time.monotonic() - self._checked < self.refresh_seconds:
+            return current
         with self._lock:
             writes, generation = self.store.writes, self.store.refresh()
             self._checked = time.monotonic()
             if self._keyword is None or generation != self._generation:
-                self._keyword = self._load_or_build(generation)
-                self._generation, self._writes_seen = generation, writes
+                index, whole = self._load_or_build(generation, writes)
+                # an index saved for this generation lacks the writes made since it was set: until the next
+                # generation, its hits are checked against the store (as after any write it has not seen)
+                self._keyword, self._generation = (index, writes if whole else -1), generation
             return self._keyword
 
-    def _load_or_build(self, generation: str) -> KeywordIndex:
+    def _load_or_build(self, generation: str, writes: int) -> tuple[KeywordIndex, bool]:
+        """The index of this generation, and whether it holds every passage written up to `writes`."""
         started = time.perf_counter()
+        current = self.store.generation_writes == (generation, writes)  # no write since the generation was set
         folder = self.cache_dir / generation if self.cache_dir and generation else None
         if folder is not None and (folder / COMPLETE_FILE).exists():
             try:
                 index = KeywordIndex.load(folder)
                 log.info("keyword index: %d passages loaded from %s in %.2fs", len(index.passages), folder,
                          time.perf_counter() - started)
-                return index
+                return index, current
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("keyword index in %s is unreadable (%s); rebuilding it", folder, exc)
         index = KeywordIndex(list(self.store.all_passages()))
         log.info("keyword index: %d passages indexed in %.2fs", len(index.passages), time.perf_counter() - started)
-        if folder is not None and self.store.generation() == generation:  # no ingestion ran meanwhile
+        if folder is not None and current and self.store.generation_writes == (generation, writes) \
+                and self.store.generation() == generation:  # exactly this generation's passages: no write meanwhile
             self._save(index, folder)
-        return index
+        return index, True
 
     def _save(self, index: KeywordIndex, folder: Path) -> None:
         """Write to a temporary folder, then rename: readers see a whole index or none; older ones go."""
@@ -225,12 +235,13 @@ class HybridRetriever:
         dense = self.store.dense_search(vector, self.candidates, filters)
         timings["dense"] = _ms_since(started)
         started = time.perf_counter()
-        keyword = self.keyword_index().search(question, self.candidates, filters)
+        index, writes_seen = self._current_keyword()
+        keyword = index.search(question, self.candidates, filters)
         if self.store.writes != writes:  # written meanwhile: the dense hits may be of the version it replaced
             stored = {p.passage_id for p in self.store.still_stored(dense + keyword)}
             dense = [p for p in dense if p.passage_id in stored]
             keyword = [p for p in keyword if p.passage_id in stored]
-        elif writes != self._writes_seen:  # written since the keyword index was made: no passage of an old version
+        elif writes != writes_seen:  # written since the keyword index was made: no passage of an old version
             keyword = self.store.still_stored(keyword)
         timings["keyword"] = _ms_since(started)
         started = time.perf_counter()

@@ -142,6 +142,9 @@ class Store:
         self.writes = 0  # writes made through this Store: a keyword index built before one may hold stale passages
         self._open(client)
         self._generation = self._stamp()
+        # the generation last set or seen, and the writes made by then: an index saved for that generation holds
+        # every passage only while no write has followed it (the generation is bumped after a write, not in it)
+        self.generation_writes = (self._generation, self.writes)
 
     def _open(self, client) -> None:
         from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -194,7 +197,10 @@ class Store:
         """The store's generation; an embedded store that another process changed since this one last looked
         (an ingestion that was already running when the server opened it) is opened again first."""
         generation = self.generation()
-        if self._reopen is None or generation == self._generation:
+        if generation == self._generation:
+            return generation
+        if self._reopen is None:  # a Chroma server: another process's writes are seen as they are made
+            self._generation, self.generation_writes = generation, (generation, self.writes)
             return generation
         with self._lock.writing():
             if self._stamp() != self._generation:
@@ -203,6 +209,7 @@ class Store:
                 self._open(self._reopen())
                 self._generation = self._stamp()
                 self.writes += 1
+                self.generation_writes = (self._generation, self.writes)
             return self._generation
 
     def article_states(self) -> dict[str, ArticleState]:
@@ -389,6 +396,7 @@ class Store:
         with self._lock.writing():
             self._meta.upsert(ids=["generation"], documents=[stamp], embeddings=[[0.0]])
             self._generation = stamp
+            self.generation_writes = (stamp, self.writes)
         return stamp
 
 

@@ -130,6 +130,32 @@ def test_the_articles_body_limit_is_its_own(service):
     assert_error(client.post("/api/articles", json=[article, article]), 413, "payload_too_large")
 
 
+def test_an_index_rebuilt_during_a_keyword_search_does_not_vouch_for_that_search(service, monkeypatch):
+    """An interleaving the test below meets by chance, made to happen: version 19 is written while the keyword
+    index still holds version 18; a question finds 19 by dense search and 18 by keyword search, and while
+    its keyword search runs, another request rebuilds the index. The 18 hits must still be checked."""
+    retriever = service.retriever
+    retriever.refresh_seconds = 3600  # no refresh but the one this test makes
+    service.add_articles([record("rail-strike")])
+    with monkeypatch.context() as later:
+        later.setattr(retriever, "keyword_index", lambda force=False: None)  # the rebuild after a write waits
+        body = record("rail-strike")["body"].replace("18,000", "19,000")
+        service.add_articles([record("rail-strike", body=body)])
+    index = retriever.keyword_index()
+    searched, old_hits = index.search, []
+
+    def search_then_rebuild(*args):
+        old_hits.extend(p for p in searched(*args) if p.article_id == "rail-strike")
+        retriever.keyword_index(force=True)  # another request's rebuild, made current to version 19
+        return old_hits
+
+    monkeypatch.setattr(index, "search", search_then_rebuild)
+    found = retriever.retrieve(QUESTION, 10)
+    assert old_hits and any(p.article_id == "rail-strike" for p in found.dense)
+    versions = {p.passage_id.rsplit("::", 1)[1] for p in found.passages if p.article_id == "rail-strike"}
+    assert len(versions) == 1, versions
+
+
 def test_questions_while_articles_change_see_one_version_and_never_fail(service):
     app = create_app(service=service)
     app.test_client().post("/api/articles", json=[record("rail-strike"), record("harbor-accord")])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 import re
 import threading
@@ -18,7 +17,6 @@ from rag.corpus import articles_from_records
 from rag.embedding import Embedder
 from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
 from rag.followup import standalone_question
-from rag.heap import release_free_heap
 from rag.ingest import Ingestor, lies_under
 from rag.models import Answer, Article, Filters, IngestReport, Turn
 from rag.retrieve import HybridRetriever, Retrieval
@@ -41,7 +39,6 @@ class RagService:
         self.retriever = retriever
         self.answerer = answerer  # ExtractiveAnswerer, or rag.llm.GenerativeAnswerer (has .stream)
         self.rewriter = rewriter  # follow-up -> standalone question
-        self._answered = itertools.count(1)  # next() is atomic: threads share it without a lock
         self._writes = threading.Lock()  # one write at a time; questions go on (the Store keeps them whole)
 
     # --- questions -----------------------------------------------------------------------------
@@ -106,9 +103,6 @@ class RagService:
         answer.standalone_question = query
         answer.timings_ms = {**retrieval.timings_ms, **answer.timings_ms, "retrieve": (retrieved - started) * 1000,
                              "answer": (finished - retrieved) * 1000, "total": (finished - started) * 1000}
-        every = self.settings.heap_trim_every
-        if every and next(self._answered) % every == 0:
-            release_free_heap()  # after the timings: the trim's few ms are not the question's
         return answer
 
     def check_question(self, question: Any) -> str:

@@ -12,6 +12,7 @@ from rag.config import Settings, load_settings
 from rag.errors import RagError, StoreUnavailable, store_unreachable
 from server import security
 from server.api import api
+from server.heap import TrimHeap
 from server.openai_api import openai_api
 from server.web import web
 
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     app.register_blueprint(web)
     _register_errors(app)
     app.after_request(_security_headers)
+    if settings.heap_trim_every:
+        app.wsgi_app = TrimHeap(app.wsgi_app, settings.heap_trim_every)
     return app
 
 

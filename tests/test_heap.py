@@ -1,4 +1,4 @@
-"""Freed memory goes back to the system: the trim itself, and the service calling it every N answers."""
+"""Freed memory goes back to the system: the trim itself, and the server calling it every N questions."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import textwrap
 
 import pytest
 
-import rag.service
-from rag.service import RagService
+import server.heap
+from server import create_app
 
 PROBE = textwrap.dedent("""
-    from rag.heap import release_free_heap
+    from server.heap import release_free_heap
 
     def rss_mib():
         for line in open("/proc/self/status"):
@@ -40,19 +40,25 @@ def test_release_free_heap_returns_freed_blocks_to_the_system():
     assert trimmed < freed - 150, (full, freed, trimmed)
 
 
-def test_the_service_trims_every_n_answers(corpus_service, monkeypatch):
+def test_the_server_trims_after_every_nth_question_is_sent(corpus_service, monkeypatch):
     calls = []
-    monkeypatch.setattr(rag.service, "release_free_heap", lambda: calls.append(1) or True)
+    monkeypatch.setattr(server.heap, "release_free_heap", lambda: calls.append(1) or True)
 
-    def service(every):  # the shared store and model, with the setting changed
-        return RagService(corpus_service.settings.replace(heap_trim_every=every), corpus_service.store,
-                          corpus_service.embedder, corpus_service.retriever, corpus_service.answerer)
+    def client(every):  # the shared store and model, served with the setting changed
+        return create_app(corpus_service.settings.replace(heap_trim_every=every), corpus_service).test_client()
 
-    trimming = service(3)
-    for number in range(7):
-        assert trimming.ask(f"Who runs Brightfen Energy? ({number})").answered
-    assert len(calls) == 2  # after the 3rd and the 6th answer
-    never = service(0)
+    trimming = client(3)
+    for number in range(4):
+        assert trimming.post("/api/ask", json={"question": f"Who runs Brightfen Energy? ({number})"}).status_code == 200
+        assert trimming.get("/api/health").status_code == 200  # not a question: not counted
+    assert len(calls) == 1  # after the 3rd question
+    chat = {"messages": [{"role": "user", "content": "Who runs Brightfen Energy?"}]}
+    assert trimming.post("/v1/chat/completions", json=chat).status_code == 200
+    streamed = trimming.post("/api/ask", json={"question": "Who runs Brightfen Energy?", "stream": True})
+    assert len(calls) == 1  # the 6th question's trim waits until its stream has been sent
+    assert b"event: done" in streamed.get_data()
+    assert len(calls) == 2
+    never = client(0)
     for _ in range(4):
-        never.ask("Who runs Brightfen Energy?")
+        never.post("/api/ask", json={"question": "Who runs Brightfen Energy?"})
     assert len(calls) == 2

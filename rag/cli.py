@@ -10,8 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag.config import Settings, load_settings, setting_help
+from rag.config import Settings, load_settings, offline_environment, setting_help
 from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError, StoreOwned
+from server.logs import configure_logging
 
 log = logging.getLogger("newsrag")
 
@@ -75,6 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()  # before anything loads torch
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from_args(args)
@@ -90,14 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader stopped early (`newsrag settings | head -1`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
         return 1
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("bm25s", "sentence_transformers", "chromadb", "httpx", "transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # waitress warns at every queued request ("Task queue depth is N"): normal under load, noise in the log
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _service(settings: Settings):

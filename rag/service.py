@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from rag.analysis import Analyzer
 from rag.answer import ExtractiveAnswerer
-from rag.config import Settings, offline_environment
+from rag.config import Settings
 from rag.corpus import articles_from_records
 from rag.embedding import Embedder
 from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
@@ -272,7 +272,6 @@ def history_from_list(data: Any, max_chars: int) -> list[Turn]:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    offline_environment()
     return Embedder(settings.embedding_model, backend=settings.embedding_backend,
                     batch_size=settings.embedding_batch_size, cache_size=settings.embedding_cache_size,
                     threads=settings.embedding_threads, cache_dir=settings.model_cache_path)

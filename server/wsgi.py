@@ -22,11 +22,12 @@ _lock = threading.Lock()
 
 
 def build_app() -> Flask:
-    from rag.cli import configure_logging
-    from rag.config import load_settings
+    from rag.config import load_settings, offline_environment
     from rag.service import build_service
     from server.app import create_app
+    from server.logs import configure_logging
 
+    offline_environment()
     settings = load_settings()
     configure_logging(settings.log_level)
     service = build_service(settings)

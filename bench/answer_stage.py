@@ -2,8 +2,8 @@
 analyzing (spaCy) and embedding them when the question is asked (what a store ingested before analysis was
 stored gets, and what the answer stage did before).
 
-    .venv/bin/python bench/answer_stage.py --data-dir /tmp/bench-data/reuters-full --runs 3
-    .venv/bin/python bench/answer_stage.py --data-dir D --questions eval/sets/fixture.jsonl
+    .venv/bin/python -m bench.answer_stage --data-dir /tmp/bench-data/reuters-full --runs 3
+    .venv/bin/python -m bench.answer_stage --data-dir D --questions eval/sets/fixture.jsonl
 
 Each question is retrieved once; then both answer it from the same passages, the embedding cache cleared
 first but for the question's own embedding (retrieval made it, as in the service), alternating which goes
@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,  # noqa: E402
+from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,
                           print_machine, spread, table)
-from rag.config import load_settings  # noqa: E402
-from rag.service import build_answerer, build_service  # noqa: E402
+from rag.config import load_settings
+from rag.service import build_answerer, build_service
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -15,6 +15,10 @@ import urllib.request
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from rag.config import offline_environment
+
+offline_environment()  # each benchmark is an entry point: set before anything loads torch
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = Path(__file__).resolve().parent / "reuters_questions.txt"
 

@@ -1,6 +1,6 @@
 """How many of the exact nearest passages Chroma's approximate (HNSW) search finds, and at what cost, by ef_search.
 
-    .venv/bin/python bench/dense_recall.py --data-dir /tmp/reuters --questions /tmp/known-400.jsonl
+    .venv/bin/python -m bench.dense_recall --data-dir /tmp/reuters --questions /tmp/known-400.jsonl
 
 The exact k nearest come from every passage embedding in the store, compared in numpy. Each ef_search is set in
 turn (the dense_search_ef setting, which the store keeps), and the setting's value is put back at the end.
@@ -19,13 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,  # noqa: E402
+from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,
                           print_machine, table)
-from rag.config import load_settings  # noqa: E402
-from rag.service import build_embedder  # noqa: E402
-from rag.store import Store, build_client  # noqa: E402
+from rag.config import load_settings
+from rag.service import build_embedder
+from rag.store import Store, build_client
 
 
 def parse_args(argv=None) -> argparse.Namespace:

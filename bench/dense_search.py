@@ -2,7 +2,7 @@
 filters the 4k nearest in memory) vs before (a count, then the query through llama-index's
 ChromaVectorStore with the filters handed to Chroma), without and with filters.
 
-    .venv/bin/python bench/dense_search.py --data-dir /tmp/bench-data/reuters-full --runs 3
+    .venv/bin/python -m bench.dense_search --data-dir /tmp/bench-data/reuters-full --runs 3
 
 Both paths get the same question embeddings; "same passages" is the share of the k passages both return.
 """
@@ -12,16 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,  # noqa: E402
+from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,
                           print_machine, table)
-from rag.config import load_settings  # noqa: E402
-from rag.models import Filters  # noqa: E402
-from rag.service import build_service  # noqa: E402
-from rag.store import date_number  # noqa: E402
+from rag.config import load_settings
+from rag.models import Filters
+from rag.service import build_service
+from rag.store import date_number
 
 FILTERS = {"no filter": None,
            "date_from 1987-03-15 (most articles)": Filters(date_from="1987-03-15"),

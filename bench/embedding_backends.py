@@ -1,7 +1,7 @@
 """The embedding backends side by side: torch (sentence-transformers) and onnx-int8 (ONNX Runtime, int8
 weights exported from the same model), on the same texts in the same run.
 
-    .venv/bin/python bench/embedding_backends.py --corpus ../shared/data/reuters21578.jsonl --articles 1000 --runs 3
+    .venv/bin/python -m bench.embedding_backends --corpus ../shared/data/reuters21578.jsonl --articles 1000 --runs 3
 
 Three workloads: the passages ingestion embeds (title and passage text) of the first N articles, short texts
 (the sentences of those passages, which ingestion embeds too) and single questions embedded one at a time
@@ -20,15 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (load_questions, median, percentile, print_load_at_end, print_machine,  # noqa: E402
+from bench.common import (load_questions, median, percentile, print_load_at_end, print_machine,
                           slice_jsonl, spread, table)
-from rag.analysis import Analyzer  # noqa: E402
-from rag.config import EMBEDDING_BACKENDS, load_settings  # noqa: E402
-from rag.corpus import load_articles  # noqa: E402
-from rag.ingest import Ingestor, embedding_text  # noqa: E402
-from rag.service import build_embedder  # noqa: E402
+from rag.analysis import Analyzer
+from rag.config import EMBEDDING_BACKENDS, load_settings
+from rag.corpus import load_articles
+from rag.ingest import Ingestor, embedding_text
+from rag.service import build_embedder
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -5,7 +5,7 @@ baseline embeds the passages only (the work any retrieval pipeline does), with t
 --baseline-backend says otherwise, so the ratio shows ingestion (on the configured backend, onnx-int8 by default)
 against what a plain sentence-transformers pipeline spends on the encoder alone.
 
-    .venv/bin/python bench/ingest_throughput.py --corpus ../shared/data/reuters21578.jsonl --articles 1000 --runs 3
+    .venv/bin/python -m bench.ingest_throughput --corpus ../shared/data/reuters21578.jsonl --articles 1000 --runs 3
 
 Each run ingests the first N articles into a fresh store (model loaded once, before timing), embeds the
 same passage texts with the model alone, and re-ingests the unchanged articles (the skip path). The
@@ -20,14 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import median, print_load_at_end, print_machine, slice_jsonl, spread, table  # noqa: E402
-from rag.analysis import Analyzer  # noqa: E402
-from rag.config import load_settings  # noqa: E402
-from rag.corpus import load_articles  # noqa: E402
-from rag.ingest import Ingestor, embedding_text  # noqa: E402
-from rag.service import build_embedder, build_service  # noqa: E402
+from bench.common import median, print_load_at_end, print_machine, slice_jsonl, spread, table
+from rag.analysis import Analyzer
+from rag.config import load_settings
+from rag.corpus import load_articles
+from rag.ingest import Ingestor, embedding_text
+from rag.service import build_embedder, build_service
 
 
 def parse_args(argv=None) -> argparse.Namespace:

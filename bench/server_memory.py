@@ -1,7 +1,7 @@
 """Peak memory of the server with a store loaded, after answering questions.
 
-    .venv/bin/python bench/server_memory.py --data-dir /tmp/bench-data/reuters-full --runs 3
-    .venv/bin/python bench/server_memory.py --data-dir ... --vary heap_trim_every --questions many.jsonl
+    .venv/bin/python -m bench.server_memory --data-dir /tmp/bench-data/reuters-full --runs 3
+    .venv/bin/python -m bench.server_memory --data-dir ... --vary heap_trim_every --questions many.jsonl
 
 Each run starts `newsrag serve --no-ingest` on loopback, waits until it is ready, asks every benchmark
 question, and reads the process's resident set (VmRSS) and its peak (VmHWM) from /proc. Runs alternate one
@@ -16,9 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (QUESTIONS, ServerProcess, get_json, load_questions, median,  # noqa: E402
+from bench.common import (QUESTIONS, ServerProcess, get_json, load_questions, median,
                           memory_kib, post_json, print_load_at_end, print_machine, spread, table)
 
 

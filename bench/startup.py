@@ -1,6 +1,6 @@
 """Start-up of a process on an existing store: keyword index rebuilt from the store vs loaded from disk.
 
-    .venv/bin/python bench/startup.py --data-dir /tmp/bench-data/reuters-full --runs 3
+    .venv/bin/python -m bench.startup --data-dir /tmp/bench-data/reuters-full --runs 3
 
 Each run is a fresh Python process that builds the service (model, store), makes the keyword index
 ready and answers one question. Runs alternate between keyword_index_cache=false (the index rebuilt from
@@ -13,11 +13,8 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import ROOT, bench_env, median, print_load_at_end, print_machine, spread, table  # noqa: E402
+from bench.common import ROOT, bench_env, median, print_load_at_end, print_machine, spread, table
 
 CHILD = """
 import json, resource, time

@@ -2,7 +2,7 @@
 (OMP_WAIT_POLICY=PASSIVE, which rag.config.offline_environment sets before torch loads), on a quiet machine and
 on a busy one. (The onnx-int8 backend's threads are told not to spin by its session options.)
 
-    .venv/bin/python bench/thread_policy.py --busy 2 --runs 3
+    .venv/bin/python -m bench.thread_policy --busy 2 --runs 3
 
 Each policy runs in its own process (OpenMP reads the variable when torch loads), embedding the benchmark
 questions one at a time (a question's path) and 64 passages-sized texts in batches (ingestion's path); the
@@ -18,17 +18,13 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import QUESTIONS, load_questions, median, percentile, print_load_at_end, print_machine, spread, table  # noqa: E402,E501
+from bench.common import (ROOT, QUESTIONS, load_questions, median, percentile, print_load_at_end, print_machine,
+                          spread, table)
 
 POLICIES = {"spin (OpenMP default)": "ACTIVE", "sleep (PASSIVE, the default now)": "PASSIVE"}
 CHILD = """
 import json, sys, time
-sys.path.insert(0, {root!r})
 from rag.embedding import Embedder
 questions = json.loads(sys.argv[1])
 embedder = Embedder(backend="torch")  # OpenMP is torch's; onnx-int8 never spins (see rag/embedding.py)
@@ -59,9 +55,8 @@ def _spin(stop) -> None:
 
 def measure(policy: str, questions: list[str]) -> dict:
     env = {**os.environ, "OMP_WAIT_POLICY": policy, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"}
-    code = CHILD.format(root=str(Path(__file__).resolve().parent.parent))
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(questions)], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(questions)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

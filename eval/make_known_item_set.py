@@ -1,6 +1,6 @@
 """Generate a known-item question set from a corpus: one question per sampled article, built from its title.
 
-    python eval/make_known_item_set.py ../shared/data/reuters21578.jsonl --n 2000 --seed 7 \
+    python -m eval.make_known_item_set ../shared/data/reuters21578.jsonl --n 2000 --seed 7 \
         --out /tmp/reuters-known-2000.jsonl
     newsrag --data-dir data/reuters eval --reuse-store --questions /tmp/reuters-known-2000.jsonl \
         --out reports/reuters-known
@@ -34,10 +34,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-# Run as a script from the repository root (python eval/make_known_item_set.py) as well as a module.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from rag.corpus import load_articles  # noqa: E402
+from rag.corpus import load_articles
 
 _TICKER = re.compile(r"<[^<>]*>")
 

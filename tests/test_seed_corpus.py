@@ -1,5 +1,7 @@
 """Acceptance checks on the shipped corpus/: the two seed articles the product was specified from."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,44 @@ def test_a_march_2024_date_filter_keeps_the_dated_article(seed_client):
 def test_what_the_seed_articles_do_not_say_is_declined(seed_client, question):
     data = seed_client.post("/api/ask", json={"question": question}).get_json()
     assert not data["answered"] and data["citations"] == []
+
+
+def readme_example() -> tuple[dict, dict]:
+    """The request and the response README.md shows for POST /api/ask."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("`POST /api/ask`", 1)[1]
+    request = re.search(r"-d '(\{.*?\})'", section).group(1)
+    response = section.split("```json", 1)[1].split("```", 1)[0]
+    return json.loads(request), json.loads(response)
+
+
+def agrees(shown, real, path="") -> list[str]:
+    """Where README's value differs from the real one: "…" stands for anything cut (a text, a list's tail, the
+    rest of an object's keys); numbers measured per run (timings) only need to be numbers."""
+    if shown == "…":
+        return []
+    if isinstance(shown, dict) and isinstance(real, dict):
+        keys = [k for k in shown if k != "…"]
+        sent = [k for k in real if k in shown] if "…" in shown else list(real)  # "…": some keys left out
+        if keys != sent:
+            return [f"{path}: keys {keys} against {list(real)}"]
+        return [d for k in keys for d in agrees(shown[k], real[k], f"{path}.{k}")]
+    if isinstance(shown, list) and isinstance(real, list):
+        cut = bool(shown) and shown[-1] == "…"
+        items = shown[:-1] if cut else shown
+        if len(items) > len(real) or (not cut and len(items) != len(real)):
+            return [f"{path}: {len(shown)} items against {len(real)}"]
+        return [d for n, item in enumerate(items) for d in agrees(item, real[n], f"{path}[{n}]")]
+    if ".timings_ms." in path + ".":
+        return [] if isinstance(real, (int, float)) else [f"{path}: not a number"]
+    if isinstance(shown, str) and shown.endswith(" …") and isinstance(real, str):
+        return [] if real.startswith(shown[:-2]) else [f"{path}: {shown!r} does not begin {real!r}"]
+    return [] if shown == real else [f"{path}: {shown!r} against {real!r}"]
+
+
+def test_the_readme_response_example_is_what_the_server_sends(seed_client):
+    request, shown = readme_example()
+    response = seed_client.post("/api/ask", json=request)
+    real = json.loads(response.get_data())  # keys in the order they were sent
+    assert agrees(shown, real) == [], "README's /api/ask example is stale: paste a real response"
+    assert {"short_answer", "check", "citations", "passages"} <= set(shown)

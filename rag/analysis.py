@@ -76,6 +76,10 @@ class QuestionAnalysis:
     own_text: str = ""  # the question without the names rag.followup carried over from earlier turns
     root: str = ""  # the lemma of its main verb ("publish" in "When was the report published?")
     several: bool = False  # asks about several stories: yes/no, or names joined by and/or ("X and Y")
+    # what the asked-for thing does to which verb: "subject" ("What drives down wages?"), "object" ("What did
+    # BSkyB name it?"), "passive" ("What was developed for the Air Force?"), "" (copula, other questions)
+    asked_role: str = ""
+    asked_verb: str = ""  # that verb's lemma
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -228,10 +232,28 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
     yes_no = not wh and bool(tokens) and tokens[0].pos_ == "AUX"
     root = next((t.lemma_.lower() for t in tokens if t.dep_ == "ROOT"), "")
     several = yes_no or any(t.dep_ == "conj" and (t.ent_type_ or t.pos_ == "PROPN") for t in tokens)
+    wh_token = next((t for t in tokens if t.lower_ == wh), None)
+    role, verb = _asked_role(wh_token) if wh in ("what", "which", "who", "whom") else ("", "")
     return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
-                            yes_no, text[:names_end], root, several)
+                            yes_no, text[:names_end], root, several, role, verb)
+
+
+_ROLES = {"nsubj": "subject", "csubj": "subject", "nsubjpass": "passive", "dobj": "object", "dative": "object",
+          "oprd": "object", "pobj": "object"}
+
+
+def _asked_role(wh) -> tuple[str, str]:
+    """Whether the thing asked for ("what", or the noun "what" qualifies) is the subject or the object of a
+    verb other than "be", and that verb's lemma; ("", "") when it is neither."""
+    node = wh.head if wh.dep_ == "det" else wh  # "what company agreed": the company
+    role = _ROLES.get(node.dep_, "")
+    verb = node.head.head if node.dep_ == "pobj" else node.head  # "what do rivers serve as": serve
+    if not role or verb.pos_ != "VERB" or verb.lemma_ in ("be", "do", "have"):  # "Who did X meet?" parsed
+        # with "did" for its verb
+        return "", ""
+    return role, verb.lemma_.lower()
 
 
 def _subject_noun_after(doc, copula) -> str | None:

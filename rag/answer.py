@@ -52,8 +52,10 @@ FOCUS_TYPES = {
                     "executive director chairman spokesman".split(), frozenset({"PERSON"})),
     **dict.fromkeys("company firm bank group organization organisation agency party team university "
                     "newspaper airline union institution".split(), frozenset({"ORG"})),
-    **dict.fromkeys("country city nation state town capital region province place county continent "
-                    "village island".split(), frozenset({"GPE", "LOC"})),
+    **dict.fromkeys("city state town capital region province place county continent village "
+                    "island".split(), frozenset({"GPE", "LOC"})),
+    # a country is also named by its people's adjective ("his Mongolian counterpart"); the name is preferred
+    **dict.fromkeys("country nation".split(), frozenset({"GPE", "LOC", "NORP"})),
     **dict.fromkeys("year date day month decade century time".split(), TIMES),
     **dict.fromkeys("nationality religion".split(), frozenset({"NORP"})),
     **dict.fromkeys("language".split(), frozenset({"LANGUAGE", "NORP"})),
@@ -66,9 +68,23 @@ FOCUS_TYPES = {
     "age": frozenset({"DATE", "CARDINAL"}),  # spaCy takes "45 years old" for a date
     **dict.fromkeys("salary budget revenue income profit loss fee fine wage".split(), frozenset({"MONEY"})),
 }
+# "what position does X hold?", "how is X described?": what the text calls X, a phrase set beside its name
+ROLE_WORDS = frozenset({"position", "role", "title", "job", "post", "office", "rank", "occupation", "profession"})
+DESCRIBING = frozenset({"describe", "call", "characterize", "characterise", "portray", "know", "refer"})
+FOCUS_PLACES = frozenset(f for f, types in FOCUS_TYPES.items() if "GPE" in types)
 ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
 PUBLISHING = frozenset({"publish", "report", "write", "post", "print", "date"})  # "When was it published?"
+ARTICLE_WORDS = frozenset({"article", "report", "story", "piece"})  # "the title of the report": its headline
+
+
+def asks_what_subject_is_called(question: QuestionAnalysis) -> bool:
+    """ "What position does Pak hold?", "How is Gombosuren described?": asks what the text calls someone or
+    something it names, which an apposition says ("his counterpart, Amartuvshin Gombosuren")."""
+    if not question.name_terms:
+        return False
+    return ((question.wh in ("what", "which") and question.focus in ROLE_WORDS)
+            or (question.wh == "how" and question.root in DESCRIBING))
 
 
 def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
@@ -127,6 +143,7 @@ class Evidence:
     lexical: float = 0.0  # the most of all the question's words, names included, a chosen sentence holds
     closeness: float = 0.0  # the short answer's closeness to the question's words
     short_score: float = 0.0  # the relevance of the sentence the short answer stands in
+    appositive: bool = False  # the short answer is what the text calls a name the question asks about
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
@@ -134,7 +151,8 @@ class Evidence:
             return cls(names_found, 0.0, 0.0, 0.0, expected_types(question) is not None, candidate is not None)
         return cls(names_found, max(s.score for s in chosen), max(s.covers for s in chosen), max(s.dense for s in chosen),
                    expected_types(question) is not None, candidate is not None, max(s.lexical for s in chosen),
-                   candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0)
+                   candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0,
+                   bool(candidate and candidate.span.label == APPOSITION))
 
 
 def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
@@ -147,6 +165,8 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
         return False
     if evidence.typed and (not evidence.short or evidence.short_score < min_score):
         return False  # nothing of the asked kind in relevant evidence
+    if evidence.appositive and evidence.short_score >= min_score:
+        return True  # the text says what it calls the name asked about: that is the answer, in its own words
     return (evidence.covers >= min_coverage or (evidence.covers > 0 and evidence.dense >= close_meaning)
             or evidence.dense >= same_meaning)
 
@@ -291,7 +311,8 @@ class ExtractiveAnswerer:
                      passages: list[Passage]) -> tuple[ShortAnswer | None, Candidate | None]:
         """The best span of the asked kind in the best sentences, and the candidate it was."""
         types = expected_types(question)
-        if not ranked or question.wh in ("why", "") or (question.wh == "how" and types is None):
+        called = asks_what_subject_is_called(question)
+        if not ranked or question.wh in ("why", "") or (question.wh == "how" and types is None and not called):
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
         weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
@@ -318,13 +339,21 @@ class ExtractiveAnswerer:
         found: dict[str, Candidate] = {}
         preferred = _preferred(question)
         asked = set(map(stem, question.terms))
-        question_text = question.text.lower()
+        question_text = (question.own_text or question.text).lower()  # not the names carried from earlier turns
         names = {stem(t) for t in question.name_terms}
+        focus = question.focus if by_focus else ""
+        headed = any(c.label == focus for s in pool for c in s.analysis.chunks)  # else any phrase of the lead
+        called = asks_what_subject_is_called(question)
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
-            for span in _spans_of_type(sentence.analysis, types, question.focus if by_focus else "",
-                                       sentence is pool[0]):
+            spans = _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and not headed)
+            side = _answer_side(question, sentence.analysis, text)
+            if types is not None and types & PLACES:
+                spans = [*spans, *_named_places(sentence.analysis, text, types)]
+            if called:
+                spans = [*spans, *_appositives(sentence.analysis, text, names)]
+            for span in spans:
                 words = _strip_determiners(text[span.start:span.end])
                 if not words or words.lower() in question_text:
                     continue
@@ -335,8 +364,13 @@ class ExtractiveAnswerer:
                 closeness = _closeness(sentence.analysis, span, weights)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
+                score += _form_fit(question, text, span)
                 score -= 0.3 * len(span_terms & asked) / len(span_terms)  # partly what the question names
-                if any(c.start <= span.start and span.end <= c.end for c in described):
+                if side is not None:  # on the side of the question's verb where its subject or object stands
+                    score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
+                if span.label == APPOSITION:
+                    score += 0.3  # what the text calls the subject asked about
+                elif any(c.start <= span.start and span.end <= c.end for c in described):
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
                 current = found.get(key)
                 if current is None or score > current.score:
@@ -349,20 +383,33 @@ class ExtractiveAnswerer:
     # --- questions about an article's own date ----------------------------------------------------------
     def publication_answer(self, question: QuestionAnalysis, ranked: list[Sentence],
                            passages: list[Passage]) -> Answer | None:
-        """ "When was the report on X published?": the date of the best-matching dated article."""
-        if question.wh != "when" or question.root not in PUBLISHING:
-            return None
-        dated = [p for p in passages if p.date]
-        if not dated:
+        """Questions about an article itself, answered from its record: "When was the report on X published?"
+        -> the date of the best-matching dated article; "What is the headline of the report on X?" -> its
+        title."""
+        field = _article_field_asked(question)
+        holding = [p for p in passages if getattr(p, field or "", None)]
+        if not holding:
             return None
         best_article = next((passages[s.passage_index].article_id for s in ranked
-                             if passages[s.passage_index].date), dated[0].article_id)
+                             if getattr(passages[s.passage_index], field)), holding[0].article_id)
         passage = next(p for p in passages if p.article_id == best_article)
-        text = f"“{passage.title}” is dated {passage.date}. [1]"
-        short = ShortAnswer(text=passage.date, passage_id=passage.passage_id, article_id=passage.article_id,
+        value = getattr(passage, field)
+        text = (f"“{passage.title}” is dated {value}. [1]" if field == "date"
+                else f"The article's headline is “{value}”. [1]")
+        short = ShortAnswer(text=value, passage_id=passage.passage_id, article_id=passage.article_id,
                             start=None, end=None, passage_start=None, passage_end=None, confidence=1.0)
         return Answer(question=question.text, answer=text, answered=True, answerer=self.name,
                       citations=[Citation(n=1, passage=passage)], passages=passages, short_answer=short)
+
+
+def _article_field_asked(question: QuestionAnalysis) -> str | None:
+    """ "date" for "when was it published?", "title" for "what is the headline (the title of the report)?"."""
+    if question.wh == "when" and question.root in PUBLISHING:
+        return "date"
+    if question.wh in ("what", "which") and (
+            question.focus == "headline" or (question.focus == "title" and ARTICLE_WORDS & set(question.terms))):
+        return "title"
+    return None
 
 
 _FUNCTION_WORDS = {"a", "an", "the", "of", "and", "in", "on", "for", "to", "'s", "s"}
@@ -378,7 +425,7 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
     with its unit for how much."""
     if question.wh in ("who", "whom", "whose"):
         return frozenset({"PERSON"})
-    if question.wh == "where":
+    if question.wh == "where" or question.focus in ("country", "nation"):
         return frozenset({"GPE"})
     if (question.wh == "how" and question.focus == "much") or VALUE_WORDS & set(question.terms):
         return frozenset({"MONEY", "QUANTITY", "PERCENT"})
@@ -387,19 +434,112 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
     return frozenset()
 
 
-def _spans_of_type(sentence: SentenceAnalysis, types: frozenset[str] | None, focus: str, lead: bool) -> list[Span]:
-    """Entities of the asked types; else noun chunks headed by the question's focus noun ("what kind of
-    relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun chunk."""
+def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] | None, focus: str,
+                   lead: bool) -> list[Span]:
+    """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
+    relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
         return [e for e in sentence.entities if e.label in types]
-    headed = [c for c in sentence.chunks if c.label == focus]
-    return headed or ([*sentence.entities, *sentence.chunks] if lead else [])
+    phrases = _phrases(sentence, text)
+    headed = [c for c in phrases if c.label == focus]
+    return headed or ([*sentence.entities, *phrases] if lead else [])
 
 
 def _chunks_naming(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
     """The sentence's noun chunks that hold one of the question's names."""
     starts = [start for lemma, start in zip(sentence.terms, sentence.term_starts) if stem(lemma) in names]
     return [c for c in sentence.chunks if any(c.start <= start < c.end for start in starts)]
+
+
+_POSSESSIVE = re.compile(r"['’]s?\s*$|^\s*['’]s\b")
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|inside|outside|within)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _named_places(sentence: SentenceAnalysis, text: str, types: frozenset[str]) -> list[Span]:
+    """Names the small model typed otherwise that stand where places do, after "in", "at", "near" ("the talks
+    in Ulaanbaatar", typed an organization): a place by its syntax, as a "LOC"."""
+    return [Span(e.start, e.end, "LOC") for e in sentence.entities
+            if e.label in ANY_NAME - PLACES
+            and _LOCATIVE_BEFORE.search(text[max(0, e.start - 12):e.start])]
+
+
+def _form_fit(question: QuestionAnalysis, text: str, span: Span) -> float:
+    """What the words around a place say of its role when a place is asked for: after "in", "at" it is where
+    something is or happens; in the possessive it qualifies the noun after it ("North Korea's minister")."""
+    if span.label not in PLACES or not (question.wh == "where" or question.focus in FOCUS_PLACES):
+        return 0.0
+    if _POSSESSIVE.search(text[span.start:span.end]) or _POSSESSIVE.search(text[span.end:span.end + 3]):
+        return -0.3
+    return 0.1 if _LOCATIVE_BEFORE.search(text[max(0, span.start - 12):span.start]) else 0.0
+
+
+SIDE_WEIGHT = 0.15
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+
+
+def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: str) -> tuple[int, str] | None:
+    """Where the answer stands in the sentence relative to the question's verb: before it when the question
+    asks for its subject ("What drives down wages?" -> "Competition ... tends to drive down wages"), after it
+    for its object; a passive question's subject is the object of an active sentence ("What was developed?"
+    -> "Baran developed the concept"), and a passive sentence names the doer after the verb. (offset of the
+    verb, "before" or "after"); None when the sentence does not use the verb."""
+    if not question.asked_role:
+        return None
+    verb = stem(question.asked_verb)
+    at = next((start for lemma, start in zip(sentence.terms, sentence.term_starts) if stem(lemma) == verb), None)
+    if at is None:
+        return None
+    passive_sentence = bool(_PASSIVE_BEFORE.search(text[max(sentence.start, at - 40):at]))
+    # the doer stands before an active verb and after a passive one ("was challenged by X"); the thing done
+    # to, the other way round
+    return at, "after" if (question.asked_role == "subject") == passive_sentence else "before"
+
+
+APPOSITION = "APPOSITION"  # the label of a candidate that is a phrase set beside a name
+_COMMA = re.compile(r"\s*,\s*")
+_OF = re.compile(r"\s+of\s+")
+
+
+def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list[Span]:
+    """The noun phrases set beside one of the question's names by a comma, what the text calls it: "his
+    counterpart, Amartuvshin Gombosuren"; "Varga, the minister of trade, said". A phrase is a noun chunk
+    with the chunks "of" joins to it; a phrase that is itself a name is another item of a list, not one."""
+    ends = {c.end for c in sentence.chunks}  # a name that ends its phrase: not "North Korea's" in "North
+    anchors = [e for e in sentence.entities  # Korea's minister"
+               if e.label in ANY_NAME and e.end in ends and _holds_name(sentence, e, names)] \
+        or _chunks_naming(sentence, names)
+    names_at = [e for e in sentence.entities if e.label in ANY_NAME]
+    found = []
+    for phrase in _phrases(sentence, text):
+        if any(e.start <= phrase.start and phrase.end <= e.end for e in names_at) or \
+                any(a.start <= phrase.start < a.end or phrase.start <= a.start < phrase.end for a in anchors):
+            continue
+        for anchor in anchors:
+            before = phrase.end <= anchor.start and _COMMA.fullmatch(text[phrase.end:anchor.start])
+            after = anchor.end <= phrase.start and _COMMA.fullmatch(text[anchor.end:phrase.start]) \
+                and (phrase.end >= sentence.end or text[phrase.end:phrase.end + 1] in ",;.)")
+            if before or after:
+                found.append(Span(phrase.start, phrase.end, APPOSITION))
+                break
+    return found
+
+
+def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:
+    """The sentence's noun chunks, each joined with the chunks that follow it after "of" or right after it
+    (the chunker may cut a hyphenated word: "Vice-" "Minister")."""
+    chunks, phrases = sorted(sentence.chunks, key=lambda c: c.start), []
+    for chunk in chunks:
+        between = text[phrases[-1].end:chunk.start] if phrases else " "
+        if not between or _OF.fullmatch(between):
+            phrases[-1] = Span(phrases[-1].start, chunk.end, phrases[-1].label)
+        else:
+            phrases.append(chunk)
+    return phrases
+
+
+def _holds_name(sentence: SentenceAnalysis, span: Span, names: set[str]) -> bool:
+    return any(span.start <= start < span.end and stem(lemma) in names
+               for lemma, start in zip(sentence.terms, sentence.term_starts))
 
 
 def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]) -> float:

@@ -81,6 +81,27 @@ def test_a_march_2024_date_filter_keeps_the_dated_article(seed_client):
     assert sources["dates"] == {"min": "2024-03-11", "max": "2024-03-11"}
 
 
+@pytest.mark.parametrize("question, short", [
+    # what the text calls someone: the phrase set beside the name ("his counterpart, Amartuvshin Gombosuren")
+    ("What position does Pak Myong Ho hold in North Korea's government?", "Vice-Minister of Foreign Affairs"),
+    ("How is Amartuvshin Gombosuren described?", "counterpart"),
+])
+def test_a_role_or_description_is_the_phrase_beside_the_name(seed_client, question, short):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    assert data["answered"] and short in data["short_answer"]["text"]
+    cited = data["citations"][0]
+    assert short in cited["text"] and data["short_answer"]["passage_id"] == cited["passage_id"]
+
+
+@pytest.mark.parametrize("question", ["What is the headline of the March 2024 report on the talks?",
+                                      "What was the title of the article about the Ulaanbaatar dialogue?"])
+def test_the_headline_of_a_report_is_its_title(seed_client, question):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    title = "Reviving Diplomatic Relations: A Strategic Dialogue in Ulaanbaatar"
+    assert data["answered"] and data["short_answer"]["text"] == title and title in data["answer"]
+    assert [c["article_id"] for c in data["citations"]] == [DATED]
+
+
 @pytest.mark.parametrize("question", [
     "What trade agreement did North Korea and Mongolia sign?",
     "When will Pak Myong Ho and Gombosuren meet again?",

@@ -51,7 +51,8 @@ from rag.embedding import resolve_model_path
 from rag.ingest import Ingestor, embedding_text
 from rag.service import build_embedder, build_service
 
-INSTALL_HINT = "the peer needs llama-index-embeddings-huggingface: .venv/bin/pip install -e .[bench]"
+INSTALL_HINT = ("the peer needs llama-index-embeddings-huggingface and llama-index-vector-stores-chroma: "
+                ".venv/bin/pip install -e .[bench]")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,7 +116,10 @@ def peer_index(path: Path, folder: str, embed_model, splitter):
     """The index built from the file, in a fresh Chroma folder: (index, seconds, nodes)."""
     import chromadb
     from llama_index.core import StorageContext, VectorStoreIndex
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+    try:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+    except ImportError:
+        raise SystemExit(INSTALL_HINT) from None
 
     started = time.perf_counter()
     documents = documents_from_jsonl(path)

@@ -1,6 +1,7 @@
 """Chroma: an embedded PersistentClient by default, an HttpClient when a Chroma host is configured.
-Passages are written as llama-index TextNodes through its ChromaVectorStore and searched with Chroma's own
-query (the llama-index query path cost twice as much per question).
+Passages are written and searched with Chroma's own calls: llama-index's ChromaVectorStore stored each passage's
+node again as JSON in its metadata (~960 bytes that nothing read, ~2.1 KB of the SQLite file a passage), and its
+query path cost twice as much per question. Stores it wrote read the same: the keys it added are not read.
 
 Three collections: `<name>_passages` (one record per passage, with its embedding), `<name>_sentences` (one
 record per sentence of a passage: its embedding and its linguistic analysis from rag.analysis, so answering
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 PAGE = 2000
 FILTER_OVERFETCH = 4  # filtered dense search: nearest k * this, filtered in memory first
 _EMPTY = ""
+WRITE_SLICE = 4000  # records in one Chroma write (Chroma caps its size)
 SET_EF_TRIES = 5  # setting ef_search while SQLite is still locked by a client that just closed the store
 
 
@@ -147,8 +149,6 @@ class Store:
         self.generation_writes = (self._generation, self.writes)
 
     def _open(self, client) -> None:
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.client = client
         collection, dense_search_ef = self.name, self._dense_search_ef
         space = {"hnsw:space": "cosine"}
@@ -161,7 +161,6 @@ class Store:
         self.articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None,
                                                         metadata=space)
         self._meta = client.get_or_create_collection(f"{collection}_meta", embedding_function=None)
-        self.vector_store = ChromaVectorStore(chroma_collection=self.passages)
 
     def _set_search_ef(self, ef: int) -> None:
         """Chroma's default ef_search (100) missed the nearest passage for 2.75% of questions on the full Reuters
@@ -341,13 +340,13 @@ class Store:
 
     def _write_articles(self, batch) -> None:
         article_ids = [article.id for article, _, _, _ in batch]
-        nodes = [node for article, chunks, vectors, _ in batch for node in _nodes(article, chunks, vectors)]
-        new_ids = {node.node_id for node in nodes}
+        ids, vectors, texts, metadatas = _passage_records(batch)
+        new_ids = set(ids)
         existing = set(self.passages.get(where={"article_id": {"$in": article_ids}}, include=[])["ids"])
         if existing & new_ids:  # the same version again (a run killed before its record): rewrite it whole
             self._delete_passage_ids(sorted(existing & new_ids))
-        if nodes:
-            self.vector_store.add(nodes)
+        if ids:
+            _add(self.passages, ids, embeddings=vectors, documents=texts, metadatas=metadatas)
             self._add_sentences(batch)
         self.articles.upsert(ids=article_ids,
                              documents=[article.body for article, _, _, _ in batch],
@@ -367,9 +366,7 @@ class Store:
                 metadatas.append({"article_id": article.id, "passage_id": passage_id, "n": n,
                                   "analysis": json.dumps(sentence.shifted(-chunk.start).to_list(),
                                                          ensure_ascii=False, separators=(",", ":"))})
-        for first in range(0, len(ids), 4000):  # Chroma caps one write's size
-            self.sentences.add(ids=ids[first:first + 4000], embeddings=vectors[first:first + 4000],
-                               metadatas=metadatas[first:first + 4000])
+        _add(self.sentences, ids, embeddings=vectors, metadatas=metadatas)
 
     def _delete_passage_ids(self, passage_ids: list[str]) -> None:
         self.sentences.delete(where={"passage_id": {"$in": passage_ids}})
@@ -411,20 +408,26 @@ def _article_metadata(article: Article, n_passages: int) -> dict:
             "content_hash": article.content_hash, "n_passages": n_passages, "analysis_version": ANALYSIS_VERSION}
 
 
-def _nodes(article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> list:
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+def _passage_records(batch) -> tuple[list[str], list[list[float]], list[str], list[dict]]:
+    """Ids, vectors, texts and metadata of the batch's passages, in order."""
+    ids, vectors, texts, metadatas = [], [], [], []
+    for article, chunks, chunk_vectors, _ in batch:
+        for chunk, vector in zip(chunks, chunk_vectors):
+            ids.append(_passage_id(article, chunk))
+            vectors.append(vector.tolist())
+            texts.append(chunk.text)
+            metadatas.append({"article_id": article.id, "title": article.title, "date": article.date or _EMPTY,
+                              "date_num": date_number(article.date), "source": article.source or _EMPTY,
+                              "url": article.url or _EMPTY, "start": chunk.start, "end": chunk.end,
+                              "index": chunk.index, "section": chunk.section})
+    return ids, vectors, texts, metadatas
 
-    nodes = []
-    for chunk, vector in zip(chunks, embeddings):
-        metadata = {"article_id": article.id, "title": article.title, "date": article.date or _EMPTY,
-                    "date_num": date_number(article.date), "source": article.source or _EMPTY,
-                    "url": article.url or _EMPTY, "start": chunk.start, "end": chunk.end,
-                    "index": chunk.index, "section": chunk.section}
-        node = TextNode(id_=_passage_id(article, chunk), text=chunk.text, metadata=metadata,
-                        embedding=vector.tolist(), start_char_idx=chunk.start, end_char_idx=chunk.end)
-        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
-        nodes.append(node)
-    return nodes
+
+def _add(collection, ids: list[str], **columns: list) -> None:
+    """Add these records a slice at a time (Chroma caps one write's size)."""
+    for first in range(0, len(ids), WRITE_SLICE):
+        part = slice(first, first + WRITE_SLICE)
+        collection.add(ids=ids[part], **{name: values[part] for name, values in columns.items()})
 
 
 _SENTENCE_MARK = re.compile(r"[.!?…;:]+|\n")

@@ -8,6 +8,8 @@ from rag.corpus import load_articles
 from rag.ingest import Ingestor
 from tests.conftest import ARTICLES
 
+FIXTURE_QUESTIONS = ARTICLES.parents[2] / "eval" / "sets" / "fixture.jsonl"
+
 
 def expected_passages(service, root) -> int:
     return sum(len(chunks) for _, chunks in
@@ -135,3 +137,35 @@ def test_every_stored_sentence_of_a_passage_is_read_back_in_order(service, tmp_p
         found = service.store.sentences_of(shown)
         assert {pid: [s.analysis.start for s in sentences] for pid, sentences in found.items()} == {
             pid: [start for _, start in rows] for pid, rows in expected.items()}
+
+
+def test_passages_are_stored_without_llama_indexs_node_json(service):
+    service.ingest([ARTICLES], progress=False)
+    metadata = service.store.passages.get(limit=1, include=["metadatas"])["metadatas"][0]
+    assert sorted(metadata) == ["article_id", "date", "date_num", "end", "index", "section", "source", "start",
+                                "title", "url"]
+
+
+def test_a_store_written_through_llama_index_reads_the_same(service):
+    """Stores written before hold each passage as llama-index's ChromaVectorStore wrote it (its node again as
+    JSON, and its ids, in the metadata): they read, search and answer as stores written now do."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+    questions = [json.loads(line)["question"] for line in FIXTURE_QUESTIONS.read_text().splitlines()[:8]]
+    service.ingest([ARTICLES], progress=False)
+    now = read_back(service, questions)
+    got = service.store.passages.get(include=["metadatas", "documents"])
+    service.store.passages.update(ids=got["ids"], metadatas=[node_to_metadata_dict(TextNode(
+        id_=pid, text=text, metadata=meta, start_char_idx=meta["start"], end_char_idx=meta["end"],
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=meta["article_id"])}),
+        remove_text=True) for pid, meta, text in zip(got["ids"], got["metadatas"], got["documents"])])
+    service.store.bump_generation()  # the keyword index is built again, from the records as they are now
+    assert "_node_content" in service.store.passages.get(limit=1, include=["metadatas"])["metadatas"][0]
+    assert read_back(service, questions) == now
+
+
+def read_back(service, questions) -> tuple[list, list]:
+    passages = sorted((p.to_dict() for p in service.store.all_passages()), key=lambda p: p["passage_id"])
+    answers = [service.ask(question).to_dict() for question in questions]
+    return passages, [{k: v for k, v in answer.items() if k != "timings_ms"} for answer in answers]

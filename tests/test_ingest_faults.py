@@ -225,7 +225,7 @@ def test_a_replacement_that_dies_at_any_write_keeps_a_whole_version(service, tmp
     def die(*args, **kwargs):
         raise Died
 
-    target = service.store.vector_store if fail_at == "passages" else service.store.articles
+    target = service.store.passages if fail_at == "passages" else service.store.articles
     monkeypatch.setattr(type(target), "add" if fail_at == "passages" else "upsert", die)
     with pytest.raises(Died):
         service.ingest([corpus], progress=False)

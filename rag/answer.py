@@ -71,7 +71,6 @@ FOCUS_TYPES = {
 # "what position does X hold?", "how is X described?": what the text calls X, a phrase set beside its name
 ROLE_WORDS = frozenset({"position", "role", "title", "job", "post", "office", "rank", "occupation", "profession"})
 DESCRIBING = frozenset({"describe", "call", "characterize", "characterise", "portray", "know", "refer"})
-FOCUS_PLACES = frozenset(f for f, types in FOCUS_TYPES.items() if "GPE" in types)
 ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
 PUBLISHING = frozenset({"publish", "report", "write", "post", "print", "date"})  # "When was it published?"
@@ -349,11 +348,10 @@ class ExtractiveAnswerer:
             described = _chunks_naming(sentence.analysis, names)
             spans = _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and not headed)
             side = _answer_side(question, sentence.analysis, text)
-            if types is not None and types & PLACES:
-                spans = [*spans, *_named_places(sentence.analysis, text, types)]
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, names)]
             for span in spans:
+                span = _past_asked_head(span, text, asked)
                 words = _strip_determiners(text[span.start:span.end])
                 if not words or words.lower() in question_text:
                     continue
@@ -364,7 +362,8 @@ class ExtractiveAnswerer:
                 closeness = _closeness(sentence.analysis, span, weights)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
-                score += _form_fit(question, text, span)
+                if types is not None and span.label in PLACES and types & PLACES and _possessive(text, span):
+                    score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
                 score -= 0.3 * len(span_terms & asked) / len(span_terms)  # partly what the question names
                 if side is not None:  # on the side of the question's verb where its subject or object stands
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
@@ -413,11 +412,13 @@ def _article_field_asked(question: QuestionAnalysis) -> str | None:
 
 
 _FUNCTION_WORDS = {"a", "an", "the", "of", "and", "in", "on", "for", "to", "'s", "s"}
+_POSSESSIVE_END = re.compile(r"\s*['’]s?$")
 _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
 
 
 def _strip_determiners(text: str) -> str:
-    return _DETERMINERS.sub("", " ".join(text.split())).strip(" ,;:.")
+    """The words of a phrase without a leading determiner and without a possessive ending ("North Korea's")."""
+    return _POSSESSIVE_END.sub("", _DETERMINERS.sub("", " ".join(text.split()))).strip(" ,;:.")
 
 
 def _preferred(question: QuestionAnalysis) -> frozenset[str]:
@@ -452,25 +453,10 @@ def _chunks_naming(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
 
 
 _POSSESSIVE = re.compile(r"['’]s?\s*$|^\s*['’]s\b")
-_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|inside|outside|within)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
-def _named_places(sentence: SentenceAnalysis, text: str, types: frozenset[str]) -> list[Span]:
-    """Names the small model typed otherwise that stand where places do, after "in", "at", "near" ("the talks
-    in Ulaanbaatar", typed an organization): a place by its syntax, as a "LOC"."""
-    return [Span(e.start, e.end, "LOC") for e in sentence.entities
-            if e.label in ANY_NAME - PLACES
-            and _LOCATIVE_BEFORE.search(text[max(0, e.start - 12):e.start])]
-
-
-def _form_fit(question: QuestionAnalysis, text: str, span: Span) -> float:
-    """What the words around a place say of its role when a place is asked for: after "in", "at" it is where
-    something is or happens; in the possessive it qualifies the noun after it ("North Korea's minister")."""
-    if span.label not in PLACES or not (question.wh == "where" or question.focus in FOCUS_PLACES):
-        return 0.0
-    if _POSSESSIVE.search(text[span.start:span.end]) or _POSSESSIVE.search(text[span.end:span.end + 3]):
-        return -0.3
-    return 0.1 if _LOCATIVE_BEFORE.search(text[max(0, span.start - 12):span.start]) else 0.0
+def _possessive(text: str, span: Span) -> bool:
+    return bool(_POSSESSIVE.search(text[span.start:span.end]) or _POSSESSIVE.search(text[span.end:span.end + 3]))
 
 
 SIDE_WEIGHT = 0.15
@@ -522,6 +508,15 @@ def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list
                 found.append(Span(phrase.start, phrase.end, APPOSITION))
                 break
     return found
+
+
+def _past_asked_head(span: Span, text: str, asked: set[str]) -> Span:
+    """ "Fort Caroline" of "the small colony of Fort Caroline" for "What was the name of the colony?": what
+    follows "of" when the phrase's head noun is the question's."""
+    match = _OF.search(text, span.start, span.end)
+    if match is None or stem(span.label) not in asked:  # the label of a noun phrase: its head noun's lemma
+        return span
+    return Span(match.end(), span.end, span.label)
 
 
 def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:

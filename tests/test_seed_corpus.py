@@ -93,6 +93,15 @@ def test_a_role_or_description_is_the_phrase_beside_the_name(seed_client, questi
     assert short in cited["text"] and data["short_answer"]["passage_id"] == cited["passage_id"]
 
 
+@pytest.mark.parametrize("question, short", [
+    # the phrase runs on over "of"
+    ("What does the engagement offer for more dialogue on the Korean Peninsula?", "glimmer of hope"),
+])
+def test_short_answers_from_the_words_around_them(seed_client, question, short):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == short
+
+
 @pytest.mark.parametrize("question", ["What is the headline of the March 2024 report on the talks?",
                                       "What was the title of the article about the Ulaanbaatar dialogue?"])
 def test_the_headline_of_a_report_is_its_title(seed_client, question):

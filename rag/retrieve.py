@@ -95,8 +95,7 @@ class KeywordIndex:
             return []
         scores = self.bm25.get_scores(tokens)
         scores = np.where(self._mask(filters), scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [replace(self.passages[i], score=float(scores[i])) for i in top if scores[i] > 0]
+        return [replace(self.passages[i], score=float(scores[i])) for i in top_indices(scores, k) if scores[i] > 0]
 
     def implied_filters(self, question: str) -> Filters | None:
         """The sources the question names and the day or month it names, as filters; None when it names
@@ -285,6 +284,16 @@ def dates_named(question: str) -> tuple[str | None, str | None]:
 _MONTHS = {m: n for n, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _MONTH_NAMES = set(calendar.month_name[1:]) | set(calendar.month_abbr[1:]) | {"Sept"}
 _MONTH_NAMES = {m.lower() for m in _MONTH_NAMES if m}
+
+
+def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the k highest scores, highest first, ties in index order (as a stable sort of all of
+    them would give), without sorting all of them."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+    chosen = np.flatnonzero(scores >= threshold)  # the k best and any ties with the k-th
+    return chosen[np.argsort(-scores[chosen], kind="stable")][:k]
 
 
 def fuse(dense: list[Passage], keyword: list[Passage], rrf_k: int, keyword_weight: float) -> list[Passage]:

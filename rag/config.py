@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -206,7 +207,11 @@ def default_cache_dir() -> Path:
 def offline_environment() -> None:
     """Make any attempt to reach a model hub fail fast instead of hanging; and let the encoder's OpenMP
     threads sleep when idle: spinning, two of them on a busy two-core machine took 600 ms to embed a question
-    that takes 16 ms when they sleep (BENCHMARKS.md). Takes effect only before torch is first imported."""
+    that takes 16 ms when they sleep (BENCHMARKS.md). Takes effect only before torch is first imported.
+
+    numpy's OpenBLAS runs on one thread: the dense search is one matrix-vector product per question, and its
+    pool of threads, busy-waiting between calls, halved the questions answered per second (58 against 31 with
+    8 threads asking, BENCHMARKS.md); the limit is set at once when numpy is already loaded."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -214,3 +219,8 @@ def offline_environment() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "numpy" in sys.modules and os.environ["OPENBLAS_NUM_THREADS"].isdigit():
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")  # the BLAS loaded

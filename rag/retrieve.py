@@ -25,6 +25,7 @@ from rag.store import Store, date_number
 log = logging.getLogger(__name__)
 
 PASSAGES_FILE = "passages.json"
+VECTORS_FILE = "vectors.npy"
 COMPLETE_FILE = "complete"
 
 
@@ -44,15 +45,19 @@ def build_tokenizer():
 
 
 class KeywordIndex:
-    """BM25 over every passage (title + text), with per-passage arrays for filtering in memory."""
+    """BM25 over every passage (title + text), with per-passage arrays for filtering in memory; and the
+    passages' vectors, for an exact dense search in memory (numpy lets other threads run meanwhile, Chroma's
+    query holds the interpreter's lock)."""
 
-    def __init__(self, passages: list[Passage], tokenizer=None, bm25=None):
-        """Index these passages; or, given a tokenizer and bm25 loaded from disk, wrap them as they are."""
+    def __init__(self, passages: list[Passage], tokenizer=None, bm25=None, vectors: np.ndarray | None = None):
+        """Index these passages (vectors: theirs, row for row, or None); or, given a tokenizer and bm25 loaded
+        from disk, wrap them as they are."""
         bm25s = _import_bm25s()
         self.passages = passages
         self.tokenizer = tokenizer or build_tokenizer()
         self.dates = np.array([date_number(p.date) for p in passages], dtype=np.int64)
         self.sources = np.array([p.source or "" for p in passages], dtype=object)
+        self.vectors = None if vectors is None or len(vectors) != len(passages) else _unit_rows(vectors)
         self.bm25 = bm25
         self._known_sources: list[str] | None = None
         if passages and bm25 is None:
@@ -72,6 +77,8 @@ class KeywordIndex:
         names = [f.name for f in fields(Passage)]
         rows = [[getattr(p, name) for name in names] for p in self.passages]
         (folder / PASSAGES_FILE).write_text(json.dumps({"fields": names, "rows": rows}, ensure_ascii=False))
+        if self.vectors is not None:
+            np.save(folder / VECTORS_FILE, self.vectors)
 
     @classmethod
     def load(cls, folder: Path) -> "KeywordIndex":
@@ -84,7 +91,8 @@ class KeywordIndex:
         if passages:
             bm25 = _import_bm25s().BM25.load(str(folder / "bm25"), show_progress=False)
             bm25.vocab_dict = {int(k): v for k, v in bm25.vocab_dict.items()}
-        return cls(passages, tokenizer=tokenizer, bm25=bm25)
+        vectors = np.load(folder / VECTORS_FILE) if passages else None  # a folder saved before: rebuilt
+        return cls(passages, tokenizer=tokenizer, bm25=bm25, vectors=vectors)
 
     def search(self, question: str, k: int, filters: Filters | None) -> list[Passage]:
         if self.bm25 is None:
@@ -96,6 +104,16 @@ class KeywordIndex:
         scores = self.bm25.get_scores(tokens)
         scores = np.where(self._mask(filters), scores, 0.0)
         return [replace(self.passages[i], score=float(scores[i])) for i in top_indices(scores, k) if scores[i] > 0]
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
+        """The k passages nearest in cosine that pass the filters, exactly (every passage is compared)."""
+        if not self.passages:
+            return []
+        scores = self.vectors @ (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+        if filters is not None and not filters.is_empty():
+            scores = np.where(self._mask(filters), scores, -np.inf)
+        return [replace(self.passages[i], score=float(scores[i])) for i in top_indices(scores, k)
+                if np.isfinite(scores[i])]
 
     def implied_filters(self, question: str) -> Filters | None:
         """The sources the question names and the day or month it names, as filters; None when it names
@@ -184,9 +202,11 @@ class HybridRetriever:
                 log.info("keyword index: %d passages loaded from %s in %.2fs", len(index.passages), folder,
                          time.perf_counter() - started)
                 return index, current
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged, or saved by an older version
                 log.warning("keyword index in %s is unreadable (%s); rebuilding it", folder, exc)
-        index = KeywordIndex(list(self.store.all_passages()))
+                shutil.rmtree(folder, ignore_errors=True)  # so that the rebuilt one can take its place
+        passages, vectors = self.store.passages_with_vectors()
+        index = KeywordIndex(passages, vectors=vectors)
         log.info("keyword index: %d passages indexed in %.2fs", len(index.passages), time.perf_counter() - started)
         if folder is not None and current and self.store.generation_writes == (generation, writes) \
                 and self.store.generation() == generation:  # exactly this generation's passages: no write meanwhile
@@ -227,14 +247,17 @@ class HybridRetriever:
     def _retrieve(self, question: str, top_k: int, filters: Filters | None) -> Retrieval:
         timings: dict[str, float] = {}
         writes = self.store.writes
+        index, writes_seen = self._current_keyword()
         started = time.perf_counter()
         vector = self.embedder.embed_query(question)
         timings["embed"] = _ms_since(started)
         started = time.perf_counter()
-        dense = self.store.dense_search(vector, self.candidates, filters)
+        if writes == writes_seen and index.vectors is not None:  # the index holds every stored passage
+            dense = index.dense_search(vector, self.candidates, filters)
+        else:  # written since it was made: the store itself
+            dense = self.store.dense_search(vector, self.candidates, filters)
         timings["dense"] = _ms_since(started)
         started = time.perf_counter()
-        index, writes_seen = self._current_keyword()
         keyword = index.search(question, self.candidates, filters)
         if self.store.writes != writes:  # written meanwhile: the dense hits may be of the version it replaced
             stored = {p.passage_id for p in self.store.still_stored(dense + keyword)}
@@ -284,6 +307,12 @@ def dates_named(question: str) -> tuple[str | None, str | None]:
 _MONTHS = {m: n for n, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _MONTH_NAMES = set(calendar.month_name[1:]) | set(calendar.month_abbr[1:]) | {"Sept"}
 _MONTH_NAMES = {m.lower() for m in _MONTH_NAMES if m}
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
 
 
 def top_indices(scores: np.ndarray, k: int) -> np.ndarray:

@@ -213,7 +213,7 @@ class Store:
 
     def article_states(self) -> dict[str, ArticleState]:
         states = {}
-        for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
+        for ids, metas, _, _ in self._pages(self.articles, ["metadatas"]):
             for article_id, meta in zip(ids, metas):
                 states[article_id] = ArticleState(meta.get("content_hash", ""), meta.get("origin", ""),
                                                   int(meta.get("n_passages", 0)),
@@ -222,25 +222,36 @@ class Store:
 
     def passage_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for _, metas, _ in self._pages(self.passages, ["metadatas"]):
+        for _, metas, _, _ in self._pages(self.passages, ["metadatas"]):
             for meta in metas:
                 counts[meta["article_id"]] = counts.get(meta["article_id"], 0) + 1
         return counts
 
     def all_passages(self) -> Iterator[Passage]:
-        for ids, metas, docs in self._pages(self.passages, ["metadatas", "documents"]):
+        for ids, metas, docs, _ in self._pages(self.passages, ["metadatas", "documents"]):
             for passage_id, meta, text in zip(ids, metas, docs):
                 yield passage_from_record(passage_id, meta, text)
 
-    def _pages(self, collection, include: list[str]) -> list[tuple[list, list, list]]:
-        """Every record of the collection, a page at a time, all read under one lock (no write between pages)."""
+    def passages_with_vectors(self) -> tuple[list[Passage], np.ndarray]:
+        """Every passage and its vector (rows in the same order), read in one pass."""
+        passages, vectors = [], []
+        for ids, metas, docs, embeddings in self._pages(self.passages, ["metadatas", "documents", "embeddings"]):
+            passages.extend(passage_from_record(i, meta, text) for i, meta, text in zip(ids, metas, docs))
+            vectors.append(np.asarray(embeddings, dtype=np.float32).reshape(len(ids), -1))
+        return passages, (np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
+
+    def _pages(self, collection, include: list[str]) -> list[tuple[list, list, list, list]]:
+        """Every record of the collection, a page at a time, all read under one lock (no write between pages):
+        (ids, metadatas, documents, embeddings) of each page, an empty list for what was not included."""
         pages, offset = [], 0
         with self._lock.reading():
             while True:
                 got = collection.get(include=include, limit=PAGE, offset=offset)
                 if not got["ids"]:
                     return pages
-                pages.append((got["ids"], got.get("metadatas") or [], got.get("documents") or []))
+                embeddings = got.get("embeddings")
+                pages.append((got["ids"], got.get("metadatas") or [], got.get("documents") or [],
+                               [] if embeddings is None else embeddings))
                 offset += len(got["ids"])
 
     def sentences_of(self, passages: Sequence[Passage]) -> dict[str, list[StoredSentence]]:
@@ -297,7 +308,7 @@ class Store:
 
     def article_metadata(self) -> list[dict]:
         rows = []
-        for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
+        for ids, metas, _, _ in self._pages(self.articles, ["metadatas"]):
             rows.extend({"id": i, **m} for i, m in zip(ids, metas))
         return rows
 

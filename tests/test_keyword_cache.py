@@ -19,7 +19,7 @@ def _no_rebuild(service):
     def refuse():
         raise AssertionError("the keyword index was rebuilt from the store")
 
-    service.store.all_passages = refuse
+    service.store.passages_with_vectors = refuse
 
 
 def _search_ids(service, question):

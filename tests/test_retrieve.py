@@ -1,8 +1,9 @@
-"""Pieces of retrieval that need no store: the top of a keyword ranking."""
+"""Pieces of retrieval: the top of a ranking, and the dense search over the passages' vectors in memory."""
 
 import numpy as np
 import pytest
 
+from rag.models import Filters
 from rag.retrieve import top_indices
 
 
@@ -12,3 +13,18 @@ def test_the_top_k_are_those_a_stable_sort_of_all_scores_gives_ties_included(n, 
     rng = np.random.default_rng(n * k)
     for scores in (rng.random(n), rng.integers(0, 4, n).astype(float), np.zeros(n)):  # no ties; many; all
         assert top_indices(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+@pytest.mark.parametrize("filters", [None, Filters(sources=("Teskara Press Agency", "Lunaria Daily Record")),
+                                     Filters(date_from="2025-01-01")])
+def test_the_dense_search_in_memory_finds_what_the_store_finds(corpus_service, filters):
+    """The exact search over the index's vectors against Chroma's (its ef_search set high enough to be exact
+    here): the same passages in the same order, with the same scores."""
+    index = corpus_service.retriever.keyword_index(force=True)
+    assert index.vectors is not None and len(index.vectors) == len(index.passages) > 0
+    for question in ("Who runs Brightfen Energy?", "How many rail workers went on strike?", "flood damage"):
+        vector = corpus_service.embedder.embed_query(question)
+        mine = index.dense_search(vector, 8, filters)
+        chroma = corpus_service.store.dense_search(vector, 8, filters)
+        assert mine and [p.passage_id for p in mine] == [p.passage_id for p in chroma]
+        assert [p.score for p in mine] == pytest.approx([p.score for p in chroma], abs=1e-4)

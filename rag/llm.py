@@ -141,12 +141,23 @@ def model_label(settings: Settings) -> str:
 # --- talking to it with a deadline ---------------------------------------------------------------------
 def llm_error(exc: BaseException, settings: Settings) -> RagError:
     """The error a user sees for a failed LLM call: 504 for a timeout, 502 for anything else."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if any("Timeout" in name for name in names):
+    if isinstance(exc, timeout_errors(settings.llm_provider)):
         return LLMTimeout(f"the language model did not answer within {settings.llm_timeout:g} s")
     where = f" at {settings.llm_base_url}" if settings.llm_base_url else ""
     return LLMUnavailable(f"the language model{where} could not be reached or failed "
                           f"({type(exc).__name__}); check llm_base_url, llm_model and that the server is running")
+
+
+def timeout_errors(provider: str) -> tuple[type[BaseException], ...]:
+    """What the provider's client raises for a model that is too slow: Python's own TimeoutError (a local model
+    busy with another answer), httpx's timeouts (Ollama's client; a streamed reply's reads) and the OpenAI SDK's."""
+    import httpx
+
+    if provider == "openai":
+        from openai import APITimeoutError
+
+        return TimeoutError, httpx.TimeoutException, APITimeoutError
+    return TimeoutError, httpx.TimeoutException
 
 
 class DeltaStream:

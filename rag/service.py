@@ -15,7 +15,7 @@ from rag.answer import ExtractiveAnswerer
 from rag.config import Settings
 from rag.corpus import articles_from_records
 from rag.embedding import Embedder
-from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
+from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge, StoreUnavailable
 from rag.followup import standalone_question
 from rag.ingest import Ingestor, lies_under
 from rag.models import Answer, Article, Filters, IngestReport, Turn
@@ -74,7 +74,7 @@ class RagService:
         question = self.check_question(question)
         history = self.check_history(history)
         top_k = self.check_top_k(top_k)
-        if self.store.counts()[1] == 0:
+        if self.store.is_empty():
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
         query = self.rewriter(question, history) if history else question
         return question, query, self.retriever.retrieve(query, top_k, filters)
@@ -211,9 +211,10 @@ class RagService:
             articles, passages = self.store.counts()
             found = passages > 0 and bool(self.store.dense_search(self.embedder.embed_query(READY_PROBE), 1, None))
         except Exception as exc:  # a Chroma server that went away: not ready, and say why
-            log.warning("health: the store does not answer: %s", exc)
+            failure = exc.__cause__ if isinstance(exc, StoreUnavailable) else exc  # what the server did
+            log.warning("health: the store does not answer: %s", failure)
             articles, passages, found = 0, 0, False
-            message = f"the {store} store does not answer ({type(exc).__name__})"
+            message = f"the {store} store does not answer ({type(failure).__name__})"
         else:
             message = "ready" if found else "the index is empty: ingest articles first" if passages == 0 else \
                 "the store holds passages but a search through it finds none"

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from rag.errors import (BadRequest, IndexNotReady, PayloadTooLarge, RagError, StoreUnavailable,
-                        UnsupportedMediaType, store_unreachable)
+from rag.errors import BadRequest, IndexNotReady, PayloadTooLarge, UnsupportedMediaType, rag_error
 from rag.service import ARTICLES_PAGE, filters_from_dict, history_from_list
 
-log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
 ASK_FIELDS = {"question", "history", "filters", "top_k", "stream"}
@@ -77,16 +74,8 @@ def server_sent_events(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
     try:
         for name, data in events:
             yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-    except RagError as exc:
-        yield f"event: error\ndata: {json.dumps(exc.to_dict())}\n\n"
     except Exception as exc:
-        if store_unreachable(exc):
-            log.error("the Chroma server does not answer: %s", exc)
-            error = StoreUnavailable("the vector store does not answer; try again shortly")
-        else:
-            log.exception("unexpected error while streaming an answer")
-            error = RagError("internal error; the server log has the details")
-        yield f"event: error\ndata: {json.dumps(error.to_dict())}\n\n"
+        yield f"event: error\ndata: {json.dumps(rag_error(exc).to_dict())}\n\n"
 
 
 @api.get("/health")

@@ -18,8 +18,8 @@ import pytest
 
 from rag.answer import NOT_FOUND
 from rag.check import SUPPORT_MIN, CitationChecker, split_answer
-from rag.errors import ConfigError
-from rag.llm import GenerativeAnswerer, load_prompts
+from rag.errors import ConfigError, LLMTimeout, LLMUnavailable
+from rag.llm import GenerativeAnswerer, llm_error, load_prompts
 from rag.models import Turn
 from rag.service import RagService, build_answerer
 from server import create_app
@@ -325,6 +325,18 @@ def test_slow_llm_without_fallback_is_a_504_or_an_error_event(corpus_service, tm
     assert response.status_code == 504 and response.get_json()["error"]["code"] == "llm_timeout"
     events = read_events(client.post("/api/ask", json={"question": VARGA, "stream": True}))
     assert [name for name, _ in events] == ["passages", "error"] and events[1][1]["error"]["status"] == 504
+
+
+def test_the_clients_timeouts_are_504_and_other_failures_502(tmp_path):
+    import httpx
+    import openai
+
+    settings = make_settings(tmp_path, llm_provider="openai", llm_model="scripted")
+    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    for slow in (TimeoutError("busy"), httpx.ReadTimeout("slow", request=request), openai.APITimeoutError(request)):
+        assert isinstance(llm_error(slow, settings), LLMTimeout), slow
+    for down in (httpx.ConnectError("refused"), openai.APIConnectionError(request=request), ValueError("bad")):
+        assert isinstance(llm_error(down, settings), LLMUnavailable), down
 
 
 # --- prompts and follow-ups --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 from rag.answer import NO_PASSAGES, ExtractiveAnswerer
 from rag.check import CheckResult, CitationChecker
@@ -24,7 +24,7 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import ConfigError, LLMTimeout, LLMUnavailable, RagError
 from rag.followup import entities, standalone_question
-from rag.models import Answer, Passage, Turn
+from rag.models import Answer, Passage, Token, Turn
 
 log = logging.getLogger(__name__)
 
@@ -234,17 +234,10 @@ class GenerativeAnswerer:
     def deltas(self, prompt: str) -> DeltaStream:
         return DeltaStream(self.llm, self.chat_messages(prompt), self.settings, self._lock)
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        for item in self.stream(question, passages):
-            if isinstance(item, Answer):
-                return item
-        raise AssertionError("stream() ends with an Answer")
-
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
-        """The model's text deltas as they arrive, then the checked Answer."""
+    def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
+        """The model's text deltas as they arrive; returns the checked Answer."""
         if not passages:
-            yield Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
-            return
+            return Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
         started = time.perf_counter()
         prompt = render(self.prompts.answer, passages=passages_block(passages), question=question)
         parts: list[str] = []
@@ -253,19 +246,18 @@ class GenerativeAnswerer:
             for delta in self.deltas(prompt):
                 first = first or time.perf_counter()
                 parts.append(delta)
-                yield delta
+                yield Token(delta)
         except (LLMTimeout, LLMUnavailable) as exc:
             if not self.settings.llm_fallback:
                 raise
             log.warning("LLM failed, answering extractively: %s", exc.message)
-            yield self.fallback(question, passages, _fallback_notice(exc, self.settings))
-            return
+            return self.fallback(question, passages, _fallback_notice(exc, self.settings))
         generated = time.perf_counter()
         answer = self.checked(question, "".join(parts), passages)
         answer.timings_ms.update({"llm_first_token": ((first or generated) - started) * 1000,
                                   "llm": (generated - started) * 1000,
                                   "check": (time.perf_counter() - generated) * 1000})
-        yield answer
+        return answer
 
     def checked(self, question: str, generated: str, passages: list[Passage]) -> Answer:
         result = self.checker.check(question, generated, passages)

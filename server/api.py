@@ -8,6 +8,7 @@ from typing import Any, Iterator
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from rag.errors import BadRequest, IndexNotReady, PayloadTooLarge, UnsupportedMediaType, rag_error
+from rag.models import Event, Passages, Token
 from rag.service import ARTICLES_PAGE, filters_from_dict, history_from_list
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -69,13 +70,29 @@ def ask():
     return jsonify(service.ask(data["question"], **arguments).to_dict())
 
 
-def server_sent_events(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
-    """`event: NAME` / `data: JSON` frames; a failure mid-stream becomes an `error` event."""
+def server_sent_events(events: Iterator[Event]) -> Iterator[str]:
+    """`event: NAME` / `data: JSON` frames: passages, token…, answer, citations, done; a failure mid-stream
+    becomes an `error` event."""
     try:
-        for name, data in events:
-            yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+        for event in events:
+            for name, data in event_frames(event):
+                yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
     except Exception as exc:
         yield f"event: error\ndata: {json.dumps(rag_error(exc).to_dict())}\n\n"
+
+
+ANSWER_EVENT_FIELDS = ("short_answer", "answer", "answered", "answerer", "notice", "standalone_question", "check")
+
+
+def event_frames(event: Event) -> list[tuple[str, dict]]:
+    """The frames of one event; the finished answer is three: answer, citations, done."""
+    if isinstance(event, Passages):
+        return [("passages", {"passages": [p.to_dict() for p in event.passages]})]
+    if isinstance(event, Token):
+        return [("token", {"text": event.text})]
+    data = event.answer.to_dict()
+    return [("answer", {k: data[k] for k in ANSWER_EVENT_FIELDS}), ("citations", {"citations": data["citations"]}),
+            ("done", {"timings_ms": data["timings_ms"]})]
 
 
 @api.get("/health")

@@ -15,12 +15,12 @@ import json
 import re
 import time
 import uuid
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, stream_with_context
 
 from rag.errors import BadRequest, PayloadTooLarge, rag_error
-from rag.models import Turn
+from rag.models import Answer, Event, Turn, drained
 from server.api import json_object
 
 openai_api = Blueprint("openai_api", __name__, url_prefix="/v1")
@@ -114,7 +114,7 @@ def _completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
-def completion_chunks(events: Iterator[tuple[str, dict]], model: str) -> Iterator[str]:
+def completion_chunks(events: Generator[Event, None, Answer], model: str) -> Iterator[str]:
     """`chat.completion.chunk` frames of the checked answer, then `data: [DONE]`; a failure becomes a
     frame with the project's error object before [DONE]."""
     ident, created = _completion_id(), int(time.time())
@@ -126,10 +126,7 @@ def completion_chunks(events: Iterator[tuple[str, dict]], model: str) -> Iterato
 
     yield frame({"role": "assistant", "content": ""})
     try:
-        answer: dict = {}
-        for name, data in events:
-            if name in ("answer", "citations", "done"):
-                answer.update(data)
+        answer = drained(events).to_dict()
         for piece in re.findall(r"\S+\s*", reply_text(answer)):
             yield frame({"content": piece})
         yield frame({}, "stop", **_extras(answer))

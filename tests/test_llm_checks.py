@@ -219,7 +219,7 @@ def llm_service(corpus_service, tmp_path, **llm_settings) -> RagService:
     s = corpus_service
     settings = make_settings(tmp_path, llm_provider="openai", llm_model="scripted", **llm_settings)
     answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
-    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
+    return RagService(settings, s.store, s.embedder, s.retriever, answerer, analyzer=s.analyzer)
 
 
 def closed_port() -> int:

@@ -32,7 +32,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from rag.analysis import AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span
 from rag.embedding import Embedder
 from rag.followup import standalone_question
-from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn, drained
+from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
 
 @functools.lru_cache(maxsize=65536)
 def stem(lemma: str) -> str:
@@ -214,15 +214,10 @@ class ExtractiveAnswerer:
         self.margin = margin
         self.require_question_names = require_question_names
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        return drained(self.stream(question, passages))
-
     def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
-        """Each sentence of the answer as it is composed (a whole sentence, its markers and the space after);
-        returns the Answer."""
+        """Each sentence of the answer as compose() writes it, with its markers; returns the Answer."""
         if not passages:
-            return (yield from said(Answer(question=question, answer=NO_PASSAGES, answered=False,
-                                           answerer=self.name)))
+            return (yield from said(Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)))
         found = self.findings(question, passages)
         if found.published is not None:
             return (yield from said(found.published))
@@ -651,8 +646,7 @@ def said(answer: Answer) -> Generator[Token, None, Answer]:
 
 
 def compose(chosen: Sequence[Sentence], passages: list[Passage]) -> Generator[Token, None, tuple[str, list[Citation]]]:
-    """Each sentence with its [n] markers as it is written; returns the text and the citations, numbered in
-    order of first use."""
+    """Each sentence with its [n] markers as it is written; returns the text and the citations (in order of use)."""
     numbers: dict[int, int] = {}
     highlights: dict[int, list[tuple[int, int]]] = defaultdict(list)
     parts = []

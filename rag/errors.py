@@ -49,11 +49,6 @@ class CorpusNotFound(RagError):
     code = "corpus_not_found"
 
 
-class MethodNotAllowed(RagError):
-    status = 405
-    code = "method_not_allowed"
-
-
 class PayloadTooLarge(RagError):
     status = 413
     code = "payload_too_large"
@@ -102,8 +97,7 @@ class StoreOwned(RagError):
 
 
 def rag_error(exc: Exception) -> RagError:
-    """The error a client is shown for exc: itself when it is a RagError, else an internal error whose
-    details go to the log only."""
+    """The error a client is shown for exc: a RagError as it is; anything else is logged, its details kept there."""
     if isinstance(exc, RagError):
         return exc
     log.error("unexpected error", exc_info=exc)

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator, Sequence
 
+import httpx
+
 from rag.answer import NO_PASSAGES, ExtractiveAnswerer
 from rag.check import CheckResult, CitationChecker
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import ConfigError, LLMTimeout, LLMUnavailable, RagError
 from rag.followup import entities, standalone_question
-from rag.models import Answer, Passage, Token, Turn
+from rag.models import Answer, Passage, Token, Turn, drained
 
 log = logging.getLogger(__name__)
 
@@ -141,23 +143,16 @@ def model_label(settings: Settings) -> str:
 # --- talking to it with a deadline ---------------------------------------------------------------------
 def llm_error(exc: BaseException, settings: Settings) -> RagError:
     """The error a user sees for a failed LLM call: 504 for a timeout, 502 for anything else."""
-    if isinstance(exc, timeout_errors(settings.llm_provider)):
+    timeouts = (TimeoutError, httpx.TimeoutException)  # Python's (a local model busy), Ollama's, a streamed reply's
+    if settings.llm_provider == "openai":
+        from openai import APITimeoutError
+
+        timeouts += (APITimeoutError,)
+    if isinstance(exc, timeouts):
         return LLMTimeout(f"the language model did not answer within {settings.llm_timeout:g} s")
     where = f" at {settings.llm_base_url}" if settings.llm_base_url else ""
     return LLMUnavailable(f"the language model{where} could not be reached or failed "
                           f"({type(exc).__name__}); check llm_base_url, llm_model and that the server is running")
-
-
-def timeout_errors(provider: str) -> tuple[type[BaseException], ...]:
-    """What the provider's client raises for a model that is too slow: Python's own TimeoutError (a local model
-    busy with another answer), httpx's timeouts (Ollama's client; a streamed reply's reads) and the OpenAI SDK's."""
-    import httpx
-
-    if provider == "openai":
-        from openai import APITimeoutError
-
-        return TimeoutError, httpx.TimeoutException, APITimeoutError
-    return TimeoutError, httpx.TimeoutException
 
 
 class DeltaStream:
@@ -226,13 +221,10 @@ class GenerativeAnswerer:
         self.name = f"llm:{model_label(settings)}"
         self._lock = threading.Lock() if settings.llm_provider == "llamacpp" else None  # one model, one caller
 
-    def chat_messages(self, prompt: str) -> list:
+    def deltas(self, prompt: str) -> DeltaStream:
         from llama_index.core.llms import ChatMessage
 
-        return [ChatMessage(role="user", content=prompt)]
-
-    def deltas(self, prompt: str) -> DeltaStream:
-        return DeltaStream(self.llm, self.chat_messages(prompt), self.settings, self._lock)
+        return DeltaStream(self.llm, [ChatMessage(role="user", content=prompt)], self.settings, self._lock)
 
     def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
         """The model's text deltas as they arrive; returns the checked Answer."""
@@ -273,7 +265,7 @@ class GenerativeAnswerer:
         return answer
 
     def fallback(self, question: str, passages: list[Passage], notice: str) -> Answer:
-        answer = self.extractive.answer(question, passages)
+        answer = drained(self.extractive.stream(question, passages))
         answer.notice = notice
         return answer
 

@@ -1,10 +1,10 @@
-"""Plain dataclasses passed between modules; llama-index and Chroma types stay inside their modules. Also the
-events of an answer as it is made, and the Answerer protocol that streams them."""
+"""Plain dataclasses passed between modules (llama-index and Chroma types stay inside their modules), the events
+of an answer as it is made (Passages, Token…, then the Answer) and the Answerer protocol that streams them."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Generator, Protocol, Sequence, TypeVar
+from typing import Generator, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -127,37 +127,25 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Passages:
-    """The first event of an answer: the passages retrieved for it."""
-
+class Passages:  # the first event of an answer: what was retrieved
     passages: list[Passage]
 
 
 @dataclass(frozen=True)
-class Token:
-    """A piece of the answer's text as it is written (an LLM's unchecked tokens, or an extracted sentence)."""
-
+class Token:  # a piece of the answer's text as it is written: an LLM's unchecked token, or an extracted sentence
     text: str
 
 
-@dataclass(frozen=True)
-class Answered:
-    """The last event: the finished answer, with its citations and timings."""
-
-    answer: Answer
+Event = Passages | Token | Answer  # the Answer, finished (checked, cited, timed), is the last
 
 
-Event = Passages | Token | Answered
-Returned = TypeVar("Returned")
-
-
-def drained(events: Generator[Event, None, Returned]) -> Returned:
+def drained(events: Generator[Event, None, Answer]) -> Answer:
     """What a stream of events returns once it has run to its end."""
-    while True:
-        try:
+    try:
+        while True:
             next(events)
-        except StopIteration as end:
-            return end.value
+    except StopIteration as end:
+        return end.value
 
 
 class Answerer(Protocol):

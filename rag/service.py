@@ -17,8 +17,7 @@ from rag.corpus import articles_from_records
 from rag.embedding import Embedder
 from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge, StoreUnavailable
 from rag.ingest import Ingestor, lies_under
-from rag.models import (Answer, Answered, Answerer, Article, Event, Filters, IngestReport, Passages, Token, Turn,
-                        drained)
+from rag.models import Answer, Answerer, Article, Event, Filters, IngestReport, Passages, Token, Turn, drained
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.store import Store, StoredSentence, build_client
 
@@ -47,7 +46,7 @@ class RagService:
 
     def ask_stream(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
                    top_k: int | None = None) -> Generator[Event, None, Answer]:
-        """Passages, Token…, Answered; returns the Answer. Bad input and an empty index raise here, before the
+        """Passages, Token…, the Answer; returns the Answer. Bad input and an empty index raise here, before the
         first event, so they still get a plain JSON error."""
         started = time.perf_counter()
         question, query, retrieval = self._retrieve(question, history, filters, top_k)
@@ -57,7 +56,7 @@ class RagService:
                 started: float) -> Generator[Event, None, Answer]:
         yield Passages(retrieval.passages)
         answer = yield from self._answer(question, query, retrieval, started)
-        yield Answered(answer)
+        yield answer
         return answer
 
     def _retrieve(self, question, history, filters, top_k) -> tuple[str, str, Retrieval]:
@@ -71,12 +70,9 @@ class RagService:
 
     def _answer(self, question: str, query: str, retrieval: Retrieval,
                 started: float) -> Generator[Token, None, Answer]:
+        """The answerer's tokens; returns its Answer with the question, the query and the timings."""
         retrieved = time.perf_counter()
         answer = yield from self.answerer.stream(query, retrieval.passages)
-        return self._finish(answer, question, query, retrieval, started, retrieved)
-
-    def _finish(self, answer: Answer, question: str, query: str, retrieval: Retrieval, started: float,
-                retrieved: float) -> Answer:
         finished = time.perf_counter()
         answer.question = question
         answer.standalone_question = query
@@ -197,8 +193,7 @@ class RagService:
         else:
             message = "ready" if found else "the index is empty: ingest articles first" if passages == 0 else \
                 "the store holds passages but a search through it finds none"
-        ready = found
-        return {"status": "ok", "ready": ready, "articles": articles, "passages": passages,
+        return {"status": "ok", "ready": found, "articles": articles, "passages": passages,
                 "model": self.embedder.model_name, "answerer": self.answerer.name,
                 "store": store, "message": message}
 

@@ -38,6 +38,7 @@ PAGE = 2000
 FILTER_OVERFETCH = 4  # filtered dense search: nearest k * this, filtered in memory first
 _EMPTY = ""
 WRITE_SLICE = 4000  # records in one Chroma write (Chroma caps its size)
+COSINE = {"hnsw:space": "cosine"}
 SET_EF_TRIES = 5  # setting ef_search while SQLite is still locked by a client that just closed the store
 
 
@@ -156,18 +157,16 @@ class Store:
         self.generation_writes = (self._generation, self.writes)
 
     def _open(self, client) -> None:
+        def collection(part: str, **metadata):
+            return client.get_or_create_collection(f"{self.name}_{part}", embedding_function=None, **metadata)
+
         self._client = client
-        collection, dense_search_ef = self.name, self._dense_search_ef
-        space = {"hnsw:space": "cosine"}
-        self.passages = client.get_or_create_collection(f"{collection}_passages", embedding_function=None,
-                                                        metadata=space)
-        if dense_search_ef is not None:
-            self._set_search_ef(dense_search_ef)
-        self.sentences = client.get_or_create_collection(f"{collection}_sentences", embedding_function=None,
-                                                         metadata=space)
-        self.articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None,
-                                                        metadata=space)
-        self._meta = client.get_or_create_collection(f"{collection}_meta", embedding_function=None)
+        self.passages = collection("passages", metadata=COSINE)
+        if self._dense_search_ef is not None:
+            self._set_search_ef(self._dense_search_ef)
+        self.sentences = collection("sentences", metadata=COSINE)
+        self.articles = collection("articles", metadata=COSINE)
+        self._meta = collection("meta")
 
     def _set_search_ef(self, ef: int) -> None:
         """Chroma's default ef_search (100) missed the nearest passage for 2.75% of questions on the full Reuters
@@ -193,7 +192,7 @@ class Store:
         SharedSystemClient._identifier_to_system.pop(getattr(self._client, "_identifier", None), None)
 
     # --- reading -------------------------------------------------------------------------------
-    def counts(self) -> tuple[int, int]:
+    def counts(self) -> tuple[int, int]:  # articles, passages
         with self._lock.reading():
             return self.articles.count(), self.passages.count()
 
@@ -317,11 +316,6 @@ class Store:
                        date=meta.get("date") or None, source=meta.get("source") or None,
                        url=meta.get("url") or None, origin=meta.get("origin", ""),
                        content_hash=meta.get("content_hash", ""))
-
-    def article_text(self, article_id: str) -> str | None:
-        """Title and body of a stored article (None when there is none)."""
-        article = self.get_article(article_id)
-        return None if article is None else f"{article.title}\n{article.body}"
 
     def article_metadata(self) -> list[dict]:
         rows = []

@@ -71,8 +71,7 @@ def ask():
 
 
 def server_sent_events(events: Iterator[Event]) -> Iterator[str]:
-    """`event: NAME` / `data: JSON` frames: passages, token…, answer, citations, done; a failure mid-stream
-    becomes an `error` event."""
+    """`event: NAME` / `data: JSON` frames of the events; a failure mid-stream becomes an `error` event."""
     try:
         for event in events:
             for name, data in event_frames(event):
@@ -81,17 +80,15 @@ def server_sent_events(events: Iterator[Event]) -> Iterator[str]:
         yield f"event: error\ndata: {json.dumps(rag_error(exc).to_dict())}\n\n"
 
 
-ANSWER_EVENT_FIELDS = ("short_answer", "answer", "answered", "answerer", "notice", "standalone_question", "check")
-
-
 def event_frames(event: Event) -> list[tuple[str, dict]]:
     """The frames of one event; the finished answer is three: answer, citations, done."""
     if isinstance(event, Passages):
         return [("passages", {"passages": [p.to_dict() for p in event.passages]})]
     if isinstance(event, Token):
         return [("token", {"text": event.text})]
-    data = event.answer.to_dict()
-    return [("answer", {k: data[k] for k in ANSWER_EVENT_FIELDS}), ("citations", {"citations": data["citations"]}),
+    data = event.to_dict()
+    fields = ("short_answer", "answer", "answered", "answerer", "notice", "standalone_question", "check")
+    return [("answer", {k: data[k] for k in fields}), ("citations", {"citations": data["citations"]}),
             ("done", {"timings_ms": data["timings_ms"]})]
 
 

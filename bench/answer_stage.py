@@ -21,6 +21,7 @@ from pathlib import Path
 from bench.common import (QUESTIONS, load_questions, median, percentile, print_load_at_end,
                           print_machine, spread, table)
 from rag.config import load_settings
+from rag.models import drained
 from rag.service import build_answerer, build_service
 
 
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
                 service.embedder.clear_cache()
                 service.embedder.embed_query(question)  # retrieval embedded it: the service's answer stage never does
                 started = time.perf_counter()
-                answer = answerers[name].answer(question, passages)
+                answer = drained(answerers[name].stream(question, passages))
                 times[name].append((time.perf_counter() - started) * 1000)
                 texts[name] = (answer.answer, [c.passage.passage_id for c in answer.citations])
             same += run == 0 and len(set(map(str, texts.values()))) == 1

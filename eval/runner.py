@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
@@ -220,21 +220,12 @@ def in_process_service(settings: Settings, corpus: Sequence[str | Path] = (), re
         settings = settings.replace(data_dir=temporary)
     try:
         service = build_service(settings, embedder)
-        report = service.ingest(list(corpus), progress=progress, prune=False).to_dict() if corpus else None
-        yield service, report
+        with closing(service.store):
+            report = service.ingest(list(corpus), progress=progress, prune=False).to_dict() if corpus else None
+            yield service, report
     finally:
         if temporary:
-            _forget_chroma_clients()
             shutil.rmtree(temporary, ignore_errors=True)
-
-
-def _forget_chroma_clients() -> None:
-    try:
-        from chromadb.api.client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-    except ImportError:  # pragma: no cover - chromadb is a dependency
-        pass
 
 
 PIPELINE_SETTINGS = ("embedding_model", "embedding_backend", "chunk_words", "chunk_overlap_sentences",

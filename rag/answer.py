@@ -23,7 +23,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Generator, Sequence
 
 import numpy as np
 import Stemmer
@@ -31,7 +31,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from rag.analysis import AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span
 from rag.embedding import Embedder
-from rag.models import Answer, Citation, Passage, ShortAnswer
+from rag.followup import standalone_question
+from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
 
 @functools.lru_cache(maxsize=65536)
 def stem(lemma: str) -> str:
@@ -213,18 +214,22 @@ class ExtractiveAnswerer:
         self.margin = margin
         self.require_question_names = require_question_names
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
+        """Each sentence of the answer as compose() writes it, with its markers; returns the Answer."""
         if not passages:
-            return Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
+            return (yield from said(Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)))
         found = self.findings(question, passages)
         if found.published is not None:
-            return found.published
+            return (yield from said(found.published))
         if not self.holds_answer(found.evidence):
-            return Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
-                          passages=passages)
-        text, citations = compose(found.chosen, passages)
+            return (yield from said(Answer(question=question, answer=NOT_FOUND, answered=False,
+                                           answerer=self.name, passages=passages)))
+        text, citations = yield from compose(found.chosen, passages)
         return Answer(question=question, answer=text, answered=True, answerer=self.name, citations=citations,
                       passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        return standalone_question(question, history)
 
     def findings(self, question: str, passages: list[Passage]) -> "Findings":
         """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""
@@ -634,12 +639,18 @@ def _clean(text: str) -> str:
     return " ".join(_SOURCE_MARKER.sub("", text).split())
 
 
-def compose(chosen: Sequence[Sentence], passages: list[Passage]) -> tuple[str, list[Citation]]:
-    """Answer text with [n] markers, and citations numbered in order of first use."""
+def said(answer: Answer) -> Generator[Token, None, Answer]:
+    """An answer of one piece: its whole text at once."""
+    yield Token(answer.answer)
+    return answer
+
+
+def compose(chosen: Sequence[Sentence], passages: list[Passage]) -> Generator[Token, None, tuple[str, list[Citation]]]:
+    """Each sentence with its [n] markers as it is written; returns the text and the citations (in order of use)."""
     numbers: dict[int, int] = {}
     highlights: dict[int, list[tuple[int, int]]] = defaultdict(list)
     parts = []
-    for sentence in chosen:
+    for number, sentence in enumerate(chosen, start=1):
         markers = []
         for source in [sentence, *sentence.extra]:
             n = numbers.setdefault(source.passage_index, len(numbers) + 1)
@@ -649,6 +660,7 @@ def compose(chosen: Sequence[Sentence], passages: list[Passage]) -> tuple[str, l
             if n not in markers:
                 markers.append(n)
         parts.append(sentence.text + " " + "".join(f"[{n}]" for n in sorted(markers)))
+        yield Token(parts[-1] + (" " if number < len(chosen) else ""))
     citations = [Citation(n=n, passage=passages[index], highlights=tuple(sorted(highlights[index])))
                  for index, n in sorted(numbers.items(), key=lambda item: item[1])]
     return " ".join(parts), citations

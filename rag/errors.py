@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 
 class RagError(Exception):
     status = 500
@@ -45,11 +49,6 @@ class CorpusNotFound(RagError):
     code = "corpus_not_found"
 
 
-class MethodNotAllowed(RagError):
-    status = 405
-    code = "method_not_allowed"
-
-
 class PayloadTooLarge(RagError):
     status = 413
     code = "payload_too_large"
@@ -90,23 +89,16 @@ class IngestLocked(RagError):
     code = "ingest_locked"
 
 
-def store_unreachable(exc: BaseException) -> bool:
-    """A network failure reaching the Chroma server (httpx's transport errors), anywhere in the chain."""
-    for _ in range(20):  # a bounded walk: chains can loop
-        if exc is None:
-            return False
-        if type(exc).__module__.startswith("httpx") and type(exc).__name__ in _TRANSPORT_ERRORS:
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-_TRANSPORT_ERRORS = {"ConnectError", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ReadError",
-                     "WriteError", "RemoteProtocolError", "NetworkError", "TransportError", "TimeoutException"}
-
-
 class StoreOwned(RagError):
     """An embedded store that a running server owns: write to it through that server."""
 
     status = 409
     code = "store_owned"
+
+
+def rag_error(exc: Exception) -> RagError:
+    """The error a client is shown for exc: a RagError as it is; anything else is logged, its details kept there."""
+    if isinstance(exc, RagError):
+        return exc
+    log.error("unexpected error", exc_info=exc)
+    return RagError("internal error; the server log has the details")

@@ -16,7 +16,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
+
+import httpx
 
 from rag.answer import NO_PASSAGES, ExtractiveAnswerer
 from rag.check import CheckResult, CitationChecker
@@ -24,7 +26,7 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import ConfigError, LLMTimeout, LLMUnavailable, RagError
 from rag.followup import entities, standalone_question
-from rag.models import Answer, Passage, Turn
+from rag.models import Answer, Passage, Token, Turn, drained
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +143,12 @@ def model_label(settings: Settings) -> str:
 # --- talking to it with a deadline ---------------------------------------------------------------------
 def llm_error(exc: BaseException, settings: Settings) -> RagError:
     """The error a user sees for a failed LLM call: 504 for a timeout, 502 for anything else."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if any("Timeout" in name for name in names):
+    timeouts = (TimeoutError, httpx.TimeoutException)  # Python's (a local model busy), Ollama's, a streamed reply's
+    if settings.llm_provider == "openai":
+        from openai import APITimeoutError
+
+        timeouts += (APITimeoutError,)
+    if isinstance(exc, timeouts):
         return LLMTimeout(f"the language model did not answer within {settings.llm_timeout:g} s")
     where = f" at {settings.llm_base_url}" if settings.llm_base_url else ""
     return LLMUnavailable(f"the language model{where} could not be reached or failed "
@@ -215,25 +221,15 @@ class GenerativeAnswerer:
         self.name = f"llm:{model_label(settings)}"
         self._lock = threading.Lock() if settings.llm_provider == "llamacpp" else None  # one model, one caller
 
-    def chat_messages(self, prompt: str) -> list:
+    def deltas(self, prompt: str) -> DeltaStream:
         from llama_index.core.llms import ChatMessage
 
-        return [ChatMessage(role="user", content=prompt)]
+        return DeltaStream(self.llm, [ChatMessage(role="user", content=prompt)], self.settings, self._lock)
 
-    def deltas(self, prompt: str) -> DeltaStream:
-        return DeltaStream(self.llm, self.chat_messages(prompt), self.settings, self._lock)
-
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        for item in self.stream(question, passages):
-            if isinstance(item, Answer):
-                return item
-        raise AssertionError("stream() ends with an Answer")
-
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
-        """The model's text deltas as they arrive, then the checked Answer."""
+    def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
+        """The model's text deltas as they arrive; returns the checked Answer."""
         if not passages:
-            yield Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
-            return
+            return Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)
         started = time.perf_counter()
         prompt = render(self.prompts.answer, passages=passages_block(passages), question=question)
         parts: list[str] = []
@@ -242,19 +238,18 @@ class GenerativeAnswerer:
             for delta in self.deltas(prompt):
                 first = first or time.perf_counter()
                 parts.append(delta)
-                yield delta
+                yield Token(delta)
         except (LLMTimeout, LLMUnavailable) as exc:
             if not self.settings.llm_fallback:
                 raise
             log.warning("LLM failed, answering extractively: %s", exc.message)
-            yield self.fallback(question, passages, _fallback_notice(exc, self.settings))
-            return
+            return self.fallback(question, passages, _fallback_notice(exc, self.settings))
         generated = time.perf_counter()
         answer = self.checked(question, "".join(parts), passages)
         answer.timings_ms.update({"llm_first_token": ((first or generated) - started) * 1000,
                                   "llm": (generated - started) * 1000,
                                   "check": (time.perf_counter() - generated) * 1000})
-        yield answer
+        return answer
 
     def checked(self, question: str, generated: str, passages: list[Passage]) -> Answer:
         result = self.checker.check(question, generated, passages)
@@ -270,7 +265,7 @@ class GenerativeAnswerer:
         return answer
 
     def fallback(self, question: str, passages: list[Passage], notice: str) -> Answer:
-        answer = self.extractive.answer(question, passages)
+        answer = drained(self.extractive.stream(question, passages))
         answer.notice = notice
         return answer
 

@@ -1,8 +1,10 @@
-"""Plain dataclasses passed between modules; llama-index and Chroma types stay inside their modules."""
+"""Plain dataclasses passed between modules (llama-index and Chroma types stay inside their modules), the events
+of an answer as it is made (Passages, Token…, then the Answer) and the Answerer protocol that streams them."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Generator, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,38 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "check": self.check,
         }
+
+
+@dataclass(frozen=True)
+class Passages:  # the first event of an answer: what was retrieved
+    passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class Token:  # a piece of the answer's text as it is written: an LLM's unchecked token, or an extracted sentence
+    text: str
+
+
+Event = Passages | Token | Answer  # the Answer, finished (checked, cited, timed), is the last
+
+
+def drained(events: Generator[Event, None, Answer]) -> Answer:
+    """What a stream of events returns once it has run to its end."""
+    try:
+        while True:
+            next(events)
+    except StopIteration as end:
+        return end.value
+
+
+class Answerer(Protocol):
+    name: str
+
+    def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
+        """The answer's text as it is written; returns the finished Answer."""
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """A follow-up question made standalone with the history's help."""
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,16 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Generator, Sequence
 
 from rag.analysis import Analyzer
 from rag.answer import ExtractiveAnswerer
 from rag.config import Settings
 from rag.corpus import articles_from_records
 from rag.embedding import Embedder
-from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge
-from rag.followup import standalone_question
+from rag.errors import BadRequest, IndexNotReady, NotFound, PayloadTooLarge, StoreUnavailable
 from rag.ingest import Ingestor, lies_under
-from rag.models import Answer, Article, Filters, IngestReport, Turn
+from rag.models import Answer, Answerer, Article, Event, Filters, IngestReport, Passages, Token, Turn, drained
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.store import Store, StoredSentence, build_client
 
@@ -29,75 +28,51 @@ log = logging.getLogger(__name__)
 
 
 class RagService:
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder,
-                 retriever: HybridRetriever, answerer: ExtractiveAnswerer,
-                 rewriter: Callable[[str, Sequence[Turn]], str] = standalone_question, analyzer: Analyzer | None = None):
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, retriever: HybridRetriever,
+                 answerer: Answerer, analyzer: Analyzer | None = None):
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.analyzer = analyzer or Analyzer()  # spaCy, for ingestion
         self.retriever = retriever
-        self.answerer = answerer  # ExtractiveAnswerer, or rag.llm.GenerativeAnswerer (has .stream)
-        self.rewriter = rewriter  # follow-up -> standalone question
+        self.answerer = answerer
+        self.rewriter = answerer.rewrite  # follow-up -> standalone question
         self._writes = threading.Lock()  # one write at a time; questions go on (the Store keeps them whole)
 
     # --- questions -----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
             top_k: int | None = None) -> Answer:
-        started = time.perf_counter()
-        question, query, retrieval = self._retrieve(question, history, filters, top_k)
-        return self._answer(question, query, retrieval, started)
+        return drained(self.ask_stream(question, history, filters, top_k))
 
     def ask_stream(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None,
-                   top_k: int | None = None) -> Iterator[tuple[str, dict]]:
-        """(event, data) pairs: passages, token…, answer, citations, done. Bad input and an empty index
-        raise here, before the first event, so they still get a plain JSON error."""
+                   top_k: int | None = None) -> Generator[Event, None, Answer]:
+        """Passages, Token…, the Answer; returns the Answer. Bad input and an empty index raise here, before the
+        first event, so they still get a plain JSON error."""
         started = time.perf_counter()
         question, query, retrieval = self._retrieve(question, history, filters, top_k)
-        return self._stream(question, query, retrieval, started)
+        return self._events(question, query, retrieval, started)
 
-    def _stream(self, question: str, query: str, retrieval: Retrieval, started: float) -> Iterator[tuple[str, dict]]:
-        yield "passages", {"passages": [p.to_dict() for p in retrieval.passages]}
-        if hasattr(self.answerer, "stream"):  # the model's own tokens as they arrive
-            answer = yield from self._generate(question, query, retrieval, started)
-        else:
-            answer = self._answer(question, query, retrieval, started)
-            for piece in re.findall(r"\S.*?(?:\]\s|$)", answer.answer):
-                yield "token", {"text": piece}
-        data = answer.to_dict()
-        yield "answer", {k: data[k] for k in ("short_answer", "answer", "answered", "answerer", "notice",
-                                              "standalone_question", "check")}
-        yield "citations", {"citations": data["citations"]}
-        yield "done", {"timings_ms": data["timings_ms"]}
+    def _events(self, question: str, query: str, retrieval: Retrieval,
+                started: float) -> Generator[Event, None, Answer]:
+        yield Passages(retrieval.passages)
+        answer = yield from self._answer(question, query, retrieval, started)
+        yield answer
+        return answer
 
     def _retrieve(self, question, history, filters, top_k) -> tuple[str, str, Retrieval]:
         question = self.check_question(question)
         history = self.check_history(history)
         top_k = self.check_top_k(top_k)
-        if self.store.counts()[1] == 0:
+        if self.store.is_empty():
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
         query = self.rewriter(question, history) if history else question
         return question, query, self.retriever.retrieve(query, top_k, filters)
 
-    def _answer(self, question: str, query: str, retrieval: Retrieval, started: float) -> Answer:
+    def _answer(self, question: str, query: str, retrieval: Retrieval,
+                started: float) -> Generator[Token, None, Answer]:
+        """The answerer's tokens; returns its Answer with the question, the query and the timings."""
         retrieved = time.perf_counter()
-        answer = self.answerer.answer(query, retrieval.passages)
-        return self._finish(answer, question, query, retrieval, started, retrieved)
-
-    def _generate(self, question: str, query: str, retrieval: Retrieval,
-                  started: float) -> Iterator[tuple[str, dict]]:
-        """Token events while the LLM writes; returns the checked Answer."""
-        retrieved = time.perf_counter()
-        answer = None
-        for item in self.answerer.stream(query, retrieval.passages):
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                yield "token", {"text": item}
-        return self._finish(answer, question, query, retrieval, started, retrieved)
-
-    def _finish(self, answer: Answer, question: str, query: str, retrieval: Retrieval, started: float,
-                retrieved: float) -> Answer:
+        answer = yield from self.answerer.stream(query, retrieval.passages)
         finished = time.perf_counter()
         answer.question = question
         answer.standalone_question = query
@@ -211,14 +186,14 @@ class RagService:
             articles, passages = self.store.counts()
             found = passages > 0 and bool(self.store.dense_search(self.embedder.embed_query(READY_PROBE), 1, None))
         except Exception as exc:  # a Chroma server that went away: not ready, and say why
-            log.warning("health: the store does not answer: %s", exc)
+            failure = exc.__cause__ if isinstance(exc, StoreUnavailable) else exc  # what the server did
+            log.warning("health: the store does not answer: %s", failure)
             articles, passages, found = 0, 0, False
-            message = f"the {store} store does not answer ({type(exc).__name__})"
+            message = f"the {store} store does not answer ({type(failure).__name__})"
         else:
             message = "ready" if found else "the index is empty: ingest articles first" if passages == 0 else \
                 "the store holds passages but a search through it finds none"
-        ready = found
-        return {"status": "ok", "ready": ready, "articles": articles, "passages": passages,
+        return {"status": "ok", "ready": found, "articles": articles, "passages": passages,
                 "model": self.embedder.model_name, "answerer": self.answerer.name,
                 "store": store, "message": message}
 
@@ -295,8 +270,7 @@ def build_service(settings: Settings, embedder: Embedder | None = None,
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                 keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
     answerer = build_answerer(settings, embedder, analyzer, PassageSentences(store, analyzer, embedder))
-    return RagService(settings, store, embedder, retriever, answerer,
-                      rewriter=getattr(answerer, "rewrite", standalone_question), analyzer=analyzer)
+    return RagService(settings, store, embedder, retriever, answerer, analyzer=analyzer)
 
 
 class PassageSentences:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
+import httpx
 import numpy as np
 
 from rag.analysis import SentenceAnalysis
@@ -37,6 +38,7 @@ PAGE = 2000
 FILTER_OVERFETCH = 4  # filtered dense search: nearest k * this, filtered in memory first
 _EMPTY = ""
 WRITE_SLICE = 4000  # records in one Chroma write (Chroma caps its size)
+COSINE = {"hnsw:space": "cosine"}
 SET_EF_TRIES = 5  # setting ef_search while SQLite is still locked by a client that just closed the store
 
 
@@ -77,17 +79,20 @@ def build_client(settings: Settings):
         raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
 
 
-def close_client(client) -> None:
-    """Forget an embedded client's cached Chroma system, so that the next client of its folder reads the
-    folder afresh (the old one is left to the clients still holding it)."""
-    from chromadb.api.client import SharedSystemClient
-
-    SharedSystemClient._identifier_to_system.pop(getattr(client, "_identifier", None), None)
+@contextmanager
+def chroma_answers() -> Iterator[None]:
+    """A Chroma server that does not answer (an httpx transport error) raises StoreUnavailable."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        log.error("the Chroma server does not answer: %s", exc)
+        raise StoreUnavailable("the vector store does not answer; try again shortly") from exc
 
 
 class ReadWriteLock:
     """Many readers or one writer; a writer that waits keeps new readers out, so questions cannot starve a
-    write. Not reentrant: a reader must not read again inside its section."""
+    write. Not reentrant: a reader must not read again inside its section. The Store's Chroma calls are made
+    in its sections, which turn a Chroma server that does not answer into StoreUnavailable."""
 
     def __init__(self):
         self._changed = threading.Condition()
@@ -100,7 +105,8 @@ class ReadWriteLock:
             self._changed.wait_for(lambda: not self._writing and not self._waiting)
             self._readers += 1
         try:
-            yield
+            with chroma_answers():
+                yield
         finally:
             with self._changed:
                 self._readers -= 1
@@ -114,7 +120,8 @@ class ReadWriteLock:
             self._waiting -= 1
             self._writing = True
         try:
-            yield
+            with chroma_answers():
+                yield
         finally:
             with self._changed:
                 self._writing = False
@@ -142,25 +149,24 @@ class Store:
         self._reopen = reopen
         self._lock = ReadWriteLock()
         self.writes = 0  # writes made through this Store: a keyword index built before one may hold stale passages
-        self._open(client)
-        self._generation = self._stamp()
+        with chroma_answers():
+            self._open(client)
+            self._generation = self._stamp()
         # the generation last set or seen, and the writes made by then: an index saved for that generation holds
         # every passage only while no write has followed it (the generation is bumped after a write, not in it)
         self.generation_writes = (self._generation, self.writes)
 
     def _open(self, client) -> None:
-        self.client = client
-        collection, dense_search_ef = self.name, self._dense_search_ef
-        space = {"hnsw:space": "cosine"}
-        self.passages = client.get_or_create_collection(f"{collection}_passages", embedding_function=None,
-                                                        metadata=space)
-        if dense_search_ef is not None:
-            self._set_search_ef(dense_search_ef)
-        self.sentences = client.get_or_create_collection(f"{collection}_sentences", embedding_function=None,
-                                                         metadata=space)
-        self.articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None,
-                                                        metadata=space)
-        self._meta = client.get_or_create_collection(f"{collection}_meta", embedding_function=None)
+        def collection(part: str, **metadata):
+            return client.get_or_create_collection(f"{self.name}_{part}", embedding_function=None, **metadata)
+
+        self._client = client
+        self.passages = collection("passages", metadata=COSINE)
+        if self._dense_search_ef is not None:
+            self._set_search_ef(self._dense_search_ef)
+        self.sentences = collection("sentences", metadata=COSINE)
+        self.articles = collection("articles", metadata=COSINE)
+        self._meta = collection("meta")
 
     def _set_search_ef(self, ef: int) -> None:
         """Chroma's default ef_search (100) missed the nearest passage for 2.75% of questions on the full Reuters
@@ -179,10 +185,20 @@ class Store:
                 log.warning("could not set the passages' ef_search to %d (%s); it stays as it was", ef, exc)
                 return
 
+    def close(self) -> None:
+        """Forget its cached Chroma system: the next client of its folder reads the folder afresh."""
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(getattr(self._client, "_identifier", None), None)
+
     # --- reading -------------------------------------------------------------------------------
-    def counts(self) -> tuple[int, int]:
+    def counts(self) -> tuple[int, int]:  # articles, passages
         with self._lock.reading():
             return self.articles.count(), self.passages.count()
+
+    def is_empty(self) -> bool:  # no passage to answer from
+        with self._lock.reading():
+            return self.passages.count() == 0
 
     def generation(self) -> str:
         with self._lock.reading():
@@ -204,7 +220,7 @@ class Store:
         with self._lock.writing():
             if self._stamp() != self._generation:
                 log.warning("another process changed the store; opening it again to see the change")
-                close_client(self.client)
+                self.close()
                 self._open(self._reopen())
                 self._generation = self._stamp()
                 self.writes += 1
@@ -300,11 +316,6 @@ class Store:
                        date=meta.get("date") or None, source=meta.get("source") or None,
                        url=meta.get("url") or None, origin=meta.get("origin", ""),
                        content_hash=meta.get("content_hash", ""))
-
-    def article_text(self, article_id: str) -> str | None:
-        """Title and body of a stored article (None when there is none)."""
-        article = self.get_article(article_id)
-        return None if article is None else f"{article.title}\n{article.body}"
 
     def article_metadata(self) -> list[dict]:
         rows = []

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from rag.errors import (BadRequest, IndexNotReady, PayloadTooLarge, RagError, StoreUnavailable,
-                        UnsupportedMediaType, store_unreachable)
+from rag.errors import BadRequest, IndexNotReady, PayloadTooLarge, UnsupportedMediaType, rag_error
+from rag.models import Event, Passages, Token
 from rag.service import ARTICLES_PAGE, filters_from_dict, history_from_list
 
-log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
 ASK_FIELDS = {"question", "history", "filters", "top_k", "stream"}
@@ -72,21 +70,26 @@ def ask():
     return jsonify(service.ask(data["question"], **arguments).to_dict())
 
 
-def server_sent_events(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
-    """`event: NAME` / `data: JSON` frames; a failure mid-stream becomes an `error` event."""
+def server_sent_events(events: Iterator[Event]) -> Iterator[str]:
+    """`event: NAME` / `data: JSON` frames of the events; a failure mid-stream becomes an `error` event."""
     try:
-        for name, data in events:
-            yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-    except RagError as exc:
-        yield f"event: error\ndata: {json.dumps(exc.to_dict())}\n\n"
+        for event in events:
+            for name, data in event_frames(event):
+                yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
     except Exception as exc:
-        if store_unreachable(exc):
-            log.error("the Chroma server does not answer: %s", exc)
-            error = StoreUnavailable("the vector store does not answer; try again shortly")
-        else:
-            log.exception("unexpected error while streaming an answer")
-            error = RagError("internal error; the server log has the details")
-        yield f"event: error\ndata: {json.dumps(error.to_dict())}\n\n"
+        yield f"event: error\ndata: {json.dumps(rag_error(exc).to_dict())}\n\n"
+
+
+def event_frames(event: Event) -> list[tuple[str, dict]]:
+    """The frames of one event; the finished answer is three: answer, citations, done."""
+    if isinstance(event, Passages):
+        return [("passages", {"passages": [p.to_dict() for p in event.passages]})]
+    if isinstance(event, Token):
+        return [("token", {"text": event.text})]
+    data = event.to_dict()
+    fields = ("short_answer", "answer", "answered", "answerer", "notice", "standalone_question", "check")
+    return [("answer", {k: data[k] for k in fields}), ("citations", {"citations": data["citations"]}),
+            ("done", {"timings_ms": data["timings_ms"]})]
 
 
 @api.get("/health")

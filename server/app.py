@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from rag.config import Settings, load_settings
-from rag.errors import RagError, StoreUnavailable, store_unreachable
+from rag.errors import RagError, rag_error
 from server import security
 from server.api import api
 from server.heap import TrimHeap
 from server.openai_api import openai_api
 from server.web import web
-
-log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 SECURITY_HEADERS = {
@@ -62,7 +59,7 @@ def error_response(error: RagError):
 
 
 def _register_errors(app: Flask) -> None:
-    app.register_error_handler(RagError, error_response)
+    app.register_error_handler(Exception, lambda exc: error_response(rag_error(exc)))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -70,14 +67,6 @@ def _register_errors(app: Flask) -> None:
         error = RagError(_http_message(exc), headers=headers)  # keeps e.g. the Allow header of a 405
         error.status, error.code = exc.code or 500, _http_code(exc)
         return error_response(error)
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        if store_unreachable(exc):
-            log.error("the Chroma server does not answer: %s", exc)
-            return error_response(StoreUnavailable("the vector store does not answer; try again shortly"))
-        log.exception("unexpected error")
-        return error_response(RagError("internal error; the server log has the details"))
 
 
 def _http_code(exc: HTTPException) -> str:

@@ -12,19 +12,17 @@ Sampling fields (max_tokens, temperature, ...) are accepted and ignored: the ser
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 import uuid
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, stream_with_context
 
-from rag.errors import BadRequest, PayloadTooLarge, RagError, StoreUnavailable, store_unreachable
-from rag.models import Turn
+from rag.errors import BadRequest, PayloadTooLarge, rag_error
+from rag.models import Answer, Event, Turn, drained
 from server.api import json_object
 
-log = logging.getLogger(__name__)
 openai_api = Blueprint("openai_api", __name__, url_prefix="/v1")
 
 MODEL_ID = "newsrag"
@@ -116,7 +114,7 @@ def _completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
-def completion_chunks(events: Iterator[tuple[str, dict]], model: str) -> Iterator[str]:
+def completion_chunks(events: Generator[Event, None, Answer], model: str) -> Iterator[str]:
     """`chat.completion.chunk` frames of the checked answer, then `data: [DONE]`; a failure becomes a
     frame with the project's error object before [DONE]."""
     ident, created = _completion_id(), int(time.time())
@@ -128,21 +126,10 @@ def completion_chunks(events: Iterator[tuple[str, dict]], model: str) -> Iterato
 
     yield frame({"role": "assistant", "content": ""})
     try:
-        answer: dict = {}
-        for name, data in events:
-            if name in ("answer", "citations", "done"):
-                answer.update(data)
+        answer = drained(events).to_dict()
         for piece in re.findall(r"\S+\s*", reply_text(answer)):
             yield frame({"content": piece})
         yield frame({}, "stop", **_extras(answer))
-    except RagError as exc:
-        yield f"data: {json.dumps(exc.to_dict())}\n\n"
     except Exception as exc:
-        if store_unreachable(exc):
-            log.error("the Chroma server does not answer: %s", exc)
-            error = StoreUnavailable("the vector store does not answer; try again shortly")
-        else:
-            log.exception("unexpected error while streaming a chat completion")
-            error = RagError("internal error; the server log has the details")
-        yield f"data: {json.dumps(error.to_dict())}\n\n"
+        yield f"data: {json.dumps(rag_error(exc).to_dict())}\n\n"
     yield "data: [DONE]\n\n"

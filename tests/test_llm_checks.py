@@ -14,12 +14,14 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
+import openai
 import pytest
 
 from rag.answer import NOT_FOUND
 from rag.check import SUPPORT_MIN, CitationChecker, split_answer
-from rag.errors import ConfigError
-from rag.llm import GenerativeAnswerer, load_prompts
+from rag.errors import ConfigError, LLMTimeout, LLMUnavailable
+from rag.llm import GenerativeAnswerer, llm_error, load_prompts
 from rag.models import Turn
 from rag.service import RagService, build_answerer
 from server import create_app
@@ -219,7 +221,7 @@ def llm_service(corpus_service, tmp_path, **llm_settings) -> RagService:
     s = corpus_service
     settings = make_settings(tmp_path, llm_provider="openai", llm_model="scripted", **llm_settings)
     answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
-    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
+    return RagService(settings, s.store, s.embedder, s.retriever, answerer, analyzer=s.analyzer)
 
 
 def closed_port() -> int:
@@ -325,6 +327,13 @@ def test_slow_llm_without_fallback_is_a_504_or_an_error_event(corpus_service, tm
     assert response.status_code == 504 and response.get_json()["error"]["code"] == "llm_timeout"
     events = read_events(client.post("/api/ask", json={"question": VARGA, "stream": True}))
     assert [name for name, _ in events] == ["passages", "error"] and events[1][1]["error"]["status"] == 504
+
+
+def test_the_clients_timeouts_are_504_and_other_failures_502(tmp_path):
+    settings, request = make_settings(tmp_path, llm_provider="openai"), httpx.Request("POST", "http://127.0.0.1/")
+    slow = [TimeoutError(), httpx.ReadTimeout("slow"), openai.APITimeoutError(request)]
+    down = [httpx.ConnectError("refused"), openai.APIConnectionError(request=request), ValueError()]
+    assert [type(llm_error(exc, settings)) for exc in slow + down] == [LLMTimeout] * 3 + [LLMUnavailable] * 3
 
 
 # --- prompts and follow-ups --------------------------------------------------------------------------

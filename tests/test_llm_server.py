@@ -88,7 +88,7 @@ def llm_service(corpus_service, llm_base_url, tmp_path_factory) -> RagService:
     settings = make_settings(tmp_path_factory.mktemp("llm-settings"), llm_provider="openai",
                              llm_base_url=llm_base_url, llm_model="smollm2", llm_max_tokens=120)
     answerer = build_answerer(settings, s.embedder, s.analyzer, s.answerer.sentences_of)
-    return RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
+    return RagService(settings, s.store, s.embedder, s.retriever, answerer, analyzer=s.analyzer)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def test_local_gguf_in_process(corpus_service, tmp_path, embedder, analyzer):
     prompt = answerer.llm.messages_to_prompt([ChatMessage(role="user", content="Hi")])
     assert "<|im_start|>user\nHi<|im_end|>" in prompt  # the chat template stored in the GGUF file
     s = corpus_service
-    service = RagService(settings, s.store, s.embedder, s.retriever, answerer, rewriter=answerer.rewrite, analyzer=s.analyzer)
+    service = RagService(settings, s.store, s.embedder, s.retriever, answerer, analyzer=s.analyzer)
     answer = service.ask(QUESTIONS[0])
     print(f"\nin-process generated: {answer.check['generated']!r} -> {answer.answer!r}")
     assert answer.answerer in ("llm:SmolLM2-135M-Instruct.Q4_1", "extractive")

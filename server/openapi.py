@@ -1,13 +1,16 @@
 """The OpenAPI 3.0 description of the JSON API, served at /api/openapi.json and fuzzed by the tests.
 
-Limits in it (question length, history turns, top_k) come from the running server's settings, so the
-description a client reads is the one the server enforces.
+The requests are described by their models (server/request_models.py), with the running server's limits; the
+responses by the schemas below.
 """
 
 from __future__ import annotations
 
-from rag.config import Settings
-from rag.service import ARTICLES_PAGE, MAX_ARTICLES_PAGE
+from types import SimpleNamespace
+
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+
+REF = "#/components/schemas/{model}"
 
 ERROR_STATUSES = {
     "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question; or a Host header "
@@ -50,7 +53,34 @@ def _date_or_empty(description: str) -> dict:
             "anyOf": [{"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"maxLength": 0}]}
 
 
-def openapi(settings: Settings) -> dict:
+class DescribedSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema in OpenAPI 3.0's dialect: `T | None` as `nullable` (beside T's limits), a single
+    allowed value as an `enum`."""
+
+    def nullable_schema(self, schema) -> dict:
+        inner = self.generate_inner(schema["schema"])
+        return {**inner, "nullable": True} if "type" in inner else {"allOf": [inner], "nullable": True}
+
+    def literal_schema(self, schema) -> dict:
+        described = super().literal_schema(schema)
+        if "const" in described:
+            described["enum"] = [described.pop("const")]
+        return described
+
+
+def request_schemas(models: SimpleNamespace) -> dict:
+    """The request bodies' schemas and those they refer to, by name (AskRequest, Turn, Filters, ...)."""
+    _, schema = models_json_schema([(model, "validation") for model in (models.ask, models.chat, models.delete)],
+                                   ref_template=REF, schema_generator=DescribedSchema)
+    return schema["$defs"]
+
+
+def _query_parameters(model) -> list[dict]:
+    fields = model.model_json_schema(ref_template=REF, schema_generator=DescribedSchema)["properties"]
+    return [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in fields.items()]
+
+
+def openapi(models: SimpleNamespace, max_articles_body_bytes: int) -> dict:
     passage_fields = {
         "passage_id": {"type": "string"}, "article_id": {"type": "string"}, "title": {"type": "string"},
         "text": {"type": "string"}, "start": {"type": "integer", "minimum": 0},
@@ -58,40 +88,13 @@ def openapi(settings: Settings) -> dict:
         "source": _nullable("string"), "url": _nullable("string"),
     }
     schemas = {
+        **request_schemas(models),
         "Error": {
             "type": "object", "required": ["error"],
             "properties": {"error": {
                 "type": "object", "required": ["status", "code", "message"],
                 "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
                                "message": {"type": "string"}}}},
-        },
-        "Turn": {
-            "type": "object", "required": ["role", "content"], "additionalProperties": False,
-            "properties": {"role": {"type": "string", "enum": ["user", "assistant"]},
-                           "content": {"type": "string", "maxLength": settings.max_question_chars * 4}},
-        },
-        "Filters": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "date_from": _date_or_empty("Earliest article date, YYYY-MM-DD (empty or null: no bound)."),
-                "date_to": _date_or_empty("Latest article date, YYYY-MM-DD (empty or null: no bound)."),
-                "sources": {"type": "array", "nullable": True, "maxItems": 100,
-                            "items": {"type": "string", "minLength": 1},
-                            "description": "Only articles from these sources (empty or null: all)."},
-            },
-        },
-        "AskRequest": {
-            "type": "object", "required": ["question"], "additionalProperties": False,
-            "properties": {
-                "question": {"type": "string", "minLength": 1, "maxLength": settings.max_question_chars,
-                             "pattern": r"\S"},
-                "history": {"type": "array", "nullable": True, "maxItems": settings.max_history_turns, "items": _ref("Turn"),
-                            "description": "Earlier turns, oldest first; follow-ups are read against them."},
-                "filters": _ref("Filters"),
-                "top_k": {"type": "integer", "nullable": True, "minimum": 1, "maximum": settings.max_top_k,
-                          "description": f"Passages to retrieve (null: the server's default, {settings.top_k})."},
-                "stream": {"type": "boolean", "description": "Answer as server-sent events."},
-            },
         },
         "ArticleRecord": {
             "type": "object", "required": ["id", "body"],
@@ -159,21 +162,6 @@ def openapi(settings: Settings) -> dict:
             "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                            "date": _nullable("string", format="date"), "source": _nullable("string"),
                            "url": _nullable("string"), "body": {"type": "string"}},
-        },
-        "ChatRequest": {
-            "type": "object", "required": ["messages"],
-            "properties": {
-                "model": {"type": "string"}, "stream": {"type": "boolean"},
-                "messages": {"type": "array", "minItems": 1, "items": {
-                    "type": "object", "required": ["role", "content"],
-                    "properties": {"role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
-                                   "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {
-                                       "type": "object", "required": ["type", "text"],
-                                       "properties": {"type": {"type": "string", "enum": ["text"]},
-                                                      "text": {"type": "string"}}}}]}}}},
-            },
-            "description": "OpenAI chat request; the last message (role user) is the question. Other OpenAI "
-                           "fields (max_tokens, temperature, ...) are accepted and ignored.",
         },
         "ChatCompletion": {
             "type": "object", "required": ["id", "object", "created", "model", "choices", "usage", "sources"],
@@ -260,15 +248,7 @@ def openapi(settings: Settings) -> dict:
             "/api/articles": {"get": {
                 "summary": "The stored articles' ids and the files they were read from (origin; `api` for an "
                            "article sent without one), in id order, a page at a time.",
-                "parameters": [
-                    {"name": "under", "in": "query", "required": False, "explode": True,
-                     "description": "Only articles whose origin lies under this absolute path (repeatable).",
-                     "schema": {"type": "array", "items": {"type": "string", "pattern": "^/"}}},
-                    {"name": "after", "in": "query", "required": False,
-                     "description": "The `next` of the page before.", "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ARTICLES_PAGE,
-                                "default": ARTICLES_PAGE}}],
+                "parameters": _query_parameters(models.articles),
                 "responses": {"200": _json({"type": "object", "required": ["articles", "next"], "properties": {
                     "articles": {"type": "array", "items": {
                         "type": "object", "required": ["id", "origin"],
@@ -277,7 +257,7 @@ def openapi(settings: Settings) -> dict:
                     "A page of articles."), **_errors("400", "401", "429", "500", "503")},
             }, "post": {
                 "summary": "Add articles, or update changed ones: one record or a list "
-                           f"(body up to {settings.max_articles_body_bytes} bytes). Records that cannot be used "
+                           f"(body up to {max_articles_body_bytes} bytes). Records that cannot be used "
                            "are skipped and listed with the reason; 400 when none can.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "oneOf": [_ref("ArticleRecord"), {"type": "array", "minItems": 1, "items": _ref("ArticleRecord")}]}}}},
@@ -287,10 +267,7 @@ def openapi(settings: Settings) -> dict:
             "/api/articles/delete": {"post": {
                 "summary": "Remove these articles and their passages together (what `newsrag ingest` removes "
                            "through a running server). Ids with no article are not counted.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["ids"], "additionalProperties": False,
-                    "properties": {"ids": {"type": "array", "minItems": 1,
-                                           "items": {"type": "string", "minLength": 1, "pattern": r"\S"}}}}}}},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("DeleteRequest")}}},
                 "responses": {"200": _json(_ref("IngestReport"), "How many articles were removed."),
                               **_errors("400", "401", "409", "413", "415", "429", "500", "503")},
             }},

@@ -25,7 +25,7 @@ from eval.dataset import Question
 from eval.metrics import CitedPassage, Sample, latency_summary, ranked_article_ids, score_sample, summarize
 from rag.config import Settings
 from rag.errors import RagError
-from rag.models import Turn
+from server.request_models import parsed, request_models
 
 DEFAULT_TOP_K = 10
 UNTYPED = "untyped"
@@ -47,6 +47,12 @@ class Target(Protocol):
     def missing_articles(self, article_ids: set[str]) -> set[str]: ...
 
 
+def ask_body(question: str, top_k: int, history: Sequence[str]) -> dict:
+    """The POST /api/ask body of a question: both targets send it (the in-process one to the server's model)."""
+    turns = [{"role": "user", "content": h} for h in history]
+    return {"question": question, "top_k": top_k, **({"history": turns} if turns else {})}
+
+
 class InProcessTarget:
     name = "in-process"
 
@@ -55,7 +61,8 @@ class InProcessTarget:
 
     def ask(self, question: str, top_k: int, history: Sequence[str] = ()) -> dict:
         try:
-            return self.service.ask(question, [Turn("user", h) for h in history], top_k=top_k).to_dict()
+            asked = parsed(request_models(self.service.settings).ask, ask_body(question, top_k, history))
+            return self.service.ask(**asked.query()).to_dict()
         except RagError as exc:
             raise AskFailed(f"{exc.status} {exc.code}: {exc.message}") from None
 
@@ -73,9 +80,7 @@ class HttpTarget:
         self.max_waits = max_waits  # 429s waited out (as Retry-After says) before a question counts as failed
 
     def ask(self, question: str, top_k: int, history: Sequence[str] = ()) -> dict:
-        turns = [{"role": "user", "content": h} for h in history]
-        body = json.dumps({"question": question, "top_k": top_k, **({"history": turns} if turns else {})})
-        body = body.encode("utf-8")
+        body = json.dumps(ask_body(question, top_k, history)).encode("utf-8")
         request = urllib.request.Request(f"{self.base_url}/api/ask", data=body, method="POST",
                                          headers={"Content-Type": "application/json", **self.headers})
         started = time.perf_counter()

@@ -134,17 +134,18 @@ def format_report(report: dict) -> str:
 
 def run_ask(args, settings: Settings) -> int:
     """Answer here, or through the server that owns the store: the same answer, printed the same way."""
-    from rag.service import filters_from_dict
+    from server.request_models import parsed, request_models
 
     filters = {"date_from": args.date_from, "date_to": args.date_to, "sources": args.source}
-    parsed = filters_from_dict(filters)  # a bad date fails here, before a model loads or a request goes out
+    # checked as the server checks it, before a model loads or a request goes out
+    asked = parsed(request_models(settings).ask, {"question": args.question, "filters": filters, "top_k": args.top_k})
     owner = running_owner(settings)
     if owner is not None:
         from rag.remote import ask_through_server
 
         answer = ask_through_server(owner, args.question, filters, args.top_k, settings)
     else:
-        answer = _service(settings).ask(args.question, filters=parsed, top_k=args.top_k).to_dict()
+        answer = _service(settings).ask(**asked.query()).to_dict()
     print(json.dumps(answer, indent=2, ensure_ascii=False) if args.json else format_answer(answer))
     return 0
 

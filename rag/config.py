@@ -90,6 +90,11 @@ class Settings:
         return Path(self.model_cache_dir).expanduser() if self.model_cache_dir else default_cache_dir()
 
     @property
+    def max_turn_chars(self) -> int:
+        """Longest history turn or chat message accepted (longer gets 413): four questions' worth."""
+        return self.max_question_chars * 4
+
+    @property
     def api_key_set(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
 

@@ -12,8 +12,9 @@ from llama_index.core.response import Response
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeRelationship, NodeWithScore, QueryBundle, RelatedNodeInfo, TextNode
 
+from rag.errors import BadRequest
 from rag.models import Answer, Filters, Passage
-from rag.service import RagService
+from rag.service import RagService, question_from
 
 # kept out of the text llama-index gives an LLM or an embedding model (ids and offsets mean nothing to them)
 _NOT_FOR_MODELS = ["article_id", "start", "end", "citation"]
@@ -25,11 +26,10 @@ class NewsRetriever(BaseRetriever):
 
     def __init__(self, service: RagService, top_k: int | None = None, filters: Filters | None = None):
         super().__init__()
-        self.service, self.filters = service, filters
-        self.top_k = service.check_top_k(top_k)
+        self.service, self.filters, self.top_k = service, filters, _top_k(service, top_k)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        question = self.service.check_question(query_bundle.query_str)
+        question = question_from(query_bundle.query_str, self.service.settings.max_question_chars)
         retrieval = self.service.retriever.retrieve(question, self.top_k, self.filters)
         return [node_from_passage(p) for p in retrieval.passages]
 
@@ -41,17 +41,26 @@ class NewsQueryEngine(BaseQueryEngine):
 
     def __init__(self, service: RagService, top_k: int | None = None, filters: Filters | None = None):
         super().__init__(callback_manager=None)
-        self.service, self.filters = service, filters
-        self.top_k = service.check_top_k(top_k)
+        self.service, self.filters, self.top_k = service, filters, _top_k(service, top_k)
 
     def _query(self, query_bundle: QueryBundle) -> Response:
-        return response_from_answer(self.service.ask(query_bundle.query_str, filters=self.filters, top_k=self.top_k))
+        question = question_from(query_bundle.query_str, self.service.settings.max_question_chars)
+        return response_from_answer(self.service.ask(question, filters=self.filters, top_k=self.top_k))
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response:
         return self._query(query_bundle)
 
     def _get_prompt_modules(self) -> dict:
         return {}
+
+
+def _top_k(service: RagService, top_k: int | None) -> int:
+    """top_k as /api/ask takes it: 1 to max_top_k; None: the settings' top_k."""
+    if top_k is None:
+        return service.settings.top_k
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= service.settings.max_top_k:
+        raise BadRequest(f"'top_k' must be a whole number from 1 to {service.settings.max_top_k}")
+    return top_k
 
 
 def node_from_passage(passage: Passage, **metadata) -> NodeWithScore:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
 import threading
 import time
 from pathlib import Path
@@ -22,7 +20,6 @@ from rag.retrieve import HybridRetriever, Retrieval
 from rag.store import Store, StoredSentence, build_client
 
 READY_PROBE = "news"  # what /api/ready searches for: a real query through the store
-ARTICLES_PAGE, MAX_ARTICLES_PAGE = 1000, 10_000  # GET /api/articles: ids and origins a page
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +57,12 @@ class RagService:
         return answer
 
     def _retrieve(self, question, history, filters, top_k) -> tuple[str, str, Retrieval]:
-        question = self.check_question(question)
-        history = self.check_history(history)
-        top_k = self.check_top_k(top_k)
-        if self.store.is_empty():
-            raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
+        """The request's values arrive checked (server/request_models.py); top_k None: the settings' top_k."""
         query = self.rewriter(question, history) if history else question
-        return question, query, self.retriever.retrieve(query, top_k, filters)
+        retrieval = self.retriever.retrieve(query, top_k or self.settings.top_k, filters)
+        if not retrieval.passages and self.store.is_empty():  # counted only then: a count takes 3 ms
+            raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
+        return question, query, retrieval
 
     def _answer(self, question: str, query: str, retrieval: Retrieval,
                 started: float) -> Generator[Token, None, Answer]:
@@ -79,29 +75,6 @@ class RagService:
         answer.timings_ms = {**retrieval.timings_ms, **answer.timings_ms, "retrieve": (retrieved - started) * 1000,
                              "answer": (finished - retrieved) * 1000, "total": (finished - started) * 1000}
         return answer
-
-    def check_question(self, question: Any) -> str:
-        if not isinstance(question, str):
-            raise BadRequest("'question' must be a string")
-        if len(question) > self.settings.max_question_chars:
-            raise PayloadTooLarge(f"the question is {len(question)} characters; the limit is "
-                                  f"{self.settings.max_question_chars}")
-        question = " ".join(question.split())
-        if not question:
-            raise BadRequest("the question is empty")
-        return question
-
-    def check_history(self, history: Sequence[Turn]) -> list[Turn]:
-        if len(history) > self.settings.max_history_turns:
-            raise BadRequest(f"history has {len(history)} turns; the limit is {self.settings.max_history_turns}")
-        return list(history)
-
-    def check_top_k(self, top_k: int | None) -> int:
-        if top_k is None:
-            return self.settings.top_k
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
-            raise BadRequest(f"'top_k' must be a whole number from 1 to {self.settings.max_top_k}")
-        return top_k
 
     # --- corpus --------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: bool = True, prune: bool = True) -> IngestReport:
@@ -128,28 +101,20 @@ class RagService:
             report = IngestReport(removed=[article_id], seconds=time.perf_counter() - started)
             return self._written(report)
 
-    def remove_articles(self, article_ids: Any) -> IngestReport:
+    def remove_articles(self, article_ids: Sequence[str]) -> IngestReport:
         """Remove these articles together; ids with no article are left out of the report's `removed`."""
-        if not isinstance(article_ids, list) or not article_ids or \
-                not all(isinstance(i, str) and i.strip() for i in article_ids):
-            raise BadRequest("'ids' must be a list of one or more article ids")
         started = time.perf_counter()
         with self._writes:
             self.store.refresh()
             removed = self._ingestor().remove_articles(article_ids)
             return self._written(IngestReport(removed=removed, seconds=time.perf_counter() - started))
 
-    def article_origins(self, under: Sequence[str] = (), after: str | None = None,
-                        limit: int = ARTICLES_PAGE) -> dict:
-        """A page of {id, origin} in id order, after `after`, of the articles whose origin lies under one of
-        `under` (absolute paths; none: all); `next` is the cursor for the page after, or None."""
-        if not 1 <= limit <= MAX_ARTICLES_PAGE:
-            raise BadRequest(f"'limit' must be a whole number from 1 to {MAX_ARTICLES_PAGE}")
-        if not all(Path(root).is_absolute() for root in under):
-            raise BadRequest("'under' must be an absolute path")
+    def article_origins(self, under: Sequence[str], after: str, limit: int) -> dict:
+        """A page of {id, origin} in id order, after `after` ("": from the first), of the articles whose origin
+        lies under one of `under` (absolute paths; none: all); `next` is the cursor for the page after, or None."""
         roots = [Path(root) for root in under]
         chosen = sorted((i, s.origin) for i, s in self.store.article_states().items()
-                        if (after is None or i > after) and (not roots or lies_under(Path(s.origin), roots)))
+                        if i > after and (not roots or lies_under(Path(s.origin), roots)))
         page = [{"id": i, "origin": origin} for i, origin in chosen[:limit]]
         return {"articles": page, "next": page[-1]["id"] if len(chosen) > limit else None}
 
@@ -198,52 +163,14 @@ class RagService:
                 "store": store, "message": message}
 
 
-def filters_from_dict(data: Any) -> Filters | None:
-    """Filters from the request's {date_from, date_to, sources}; BadRequest on anything else."""
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise BadRequest("'filters' must be an object with date_from, date_to and sources")
-    unknown = set(data) - {"date_from", "date_to", "sources"}
-    if unknown:
-        raise BadRequest(f"unknown filter(s): {', '.join(sorted(unknown))}; use date_from, date_to, sources")
-    date_from = _iso_date(data.get("date_from"), "date_from")
-    date_to = _iso_date(data.get("date_to"), "date_to")
-    if date_from and date_to and date_from > date_to:
-        raise BadRequest("'date_from' is after 'date_to'")
-    sources = data.get("sources")
-    sources = [] if sources is None else sources
-    if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources) or len(sources) > 100:
-        raise BadRequest("'sources' must be a list of up to 100 source names")
-    return Filters(date_from, date_to, tuple(sources))
-
-
-def _iso_date(value: Any, name: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise BadRequest(f"'{name}' is not a date (expected YYYY-MM-DD): {value!r}")
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise BadRequest(f"'{name}' is not a date (expected YYYY-MM-DD): {value!r}") from None
-
-
-def history_from_list(data: Any, max_chars: int) -> list[Turn]:
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise BadRequest("'history' must be a list of {role, content} objects")
-    turns = []
-    for number, item in enumerate(data, start=1):
-        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
-                or not isinstance(item.get("content"), str) or set(item) != {"role", "content"}:
-            raise BadRequest(f"history item {number} must be {{\"role\": \"user\"|\"assistant\", "
-                             f"\"content\": string}}")
-        if len(item["content"]) > max_chars:
-            raise PayloadTooLarge(f"history item {number} is over {max_chars} characters")
-        turns.append(Turn(item["role"], item["content"]))
-    return turns
+def question_from(text: str, max_chars: int) -> str:
+    """A question as RagService.ask takes it, whitespace runs made one space: PayloadTooLarge over `max_chars`,
+    BadRequest when empty (the request models in server/ and rag/llamaindex.py check with it)."""
+    if len(text) > max_chars:
+        raise PayloadTooLarge(f"the question is {len(text)} characters; the limit is {max_chars}")
+    if not text.split():
+        raise BadRequest("the question is empty")
+    return " ".join(text.split())
 
 
 def build_embedder(settings: Settings) -> Embedder:

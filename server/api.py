@@ -9,23 +9,17 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from rag.errors import BadRequest, IndexNotReady, PayloadTooLarge, UnsupportedMediaType, rag_error
 from rag.models import Event, Passages, Token
-from rag.service import ARTICLES_PAGE, filters_from_dict, history_from_list
+from server.request_models import parsed
 
 api = Blueprint("api", __name__, url_prefix="/api")
-
-ASK_FIELDS = {"question", "history", "filters", "top_k", "stream"}
 
 
 def _service():
     return current_app.extensions["rag_service"]
 
 
-def json_object() -> dict:
-    """The body as a JSON object (see json_body)."""
-    data = json_body()
-    if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object, e.g. {\"question\": \"...\"}")
-    return data
+def _models():
+    return current_app.extensions["request_models"]
 
 
 def json_body(limit: int | None = None) -> Any:
@@ -51,23 +45,14 @@ def json_body(limit: int | None = None) -> Any:
 
 @api.post("/ask")
 def ask():
-    data = json_object()
-    unknown = set(data) - ASK_FIELDS
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ASK_FIELDS))}")
-    if "question" not in data:
-        raise BadRequest("'question' is required")
-    stream = data.get("stream", request.accept_mimetypes.best == "text/event-stream")  # an explicit false wins
-    if not isinstance(stream, bool):
-        raise BadRequest("'stream' must be true or false")
-    service = _service()
-    history = history_from_list(data.get("history"), service.settings.max_question_chars * 4)
-    arguments = dict(history=history, filters=filters_from_dict(data.get("filters")), top_k=data.get("top_k"))
+    asked = parsed(_models().ask, json_body())
+    stream = asked.stream if "stream" in asked.model_fields_set else \
+        request.accept_mimetypes.best == "text/event-stream"  # an explicit false wins
     if stream:
-        events = service.ask_stream(data["question"], **arguments)  # bad input raises here, as JSON
+        events = _service().ask_stream(**asked.query())  # an empty index raises here, as JSON
         return Response(stream_with_context(server_sent_events(events)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    return jsonify(service.ask(data["question"], **arguments).to_dict())
+    return jsonify(_service().ask(**asked.query()).to_dict())
 
 
 def server_sent_events(events: Iterator[Event]) -> Iterator[str]:
@@ -113,11 +98,10 @@ def article(article_id: str):
 @api.get("/articles")
 def article_origins():
     """The stored articles' ids and origins, a page at a time: ?under=PATH (repeatable), ?after=ID, ?limit=N."""
-    limit = request.args.get("limit", str(ARTICLES_PAGE))
-    if not (limit.isascii() and limit.isdigit()):  # not "²" or "５"
-        raise BadRequest("'limit' must be a whole number")
-    return jsonify(_service().article_origins(request.args.getlist("under"), request.args.get("after"),
-                                              int(limit)))
+    args = request.args
+    query = parsed(_models().articles, {"under": args.getlist("under"),
+                                        **{name: args[name] for name in ("after", "limit") if name in args}})
+    return jsonify(_service().article_origins(query.under, query.after, query.limit))
 
 
 @api.post("/articles")
@@ -133,10 +117,8 @@ def add_articles():
 @api.post("/articles/delete")
 def remove_articles():
     """{"ids": [...]}: remove these articles together; the report lists those removed (unknown ids are not)."""
-    data = json_body(current_app.config["MAX_ARTICLES_BODY_BYTES"])
-    if not isinstance(data, dict) or set(data) != {"ids"}:
-        raise BadRequest("send {\"ids\": [article ids]}")
-    return jsonify(_service().remove_articles(data["ids"]).to_dict())
+    removal = parsed(_models().delete, json_body(current_app.config["MAX_ARTICLES_BODY_BYTES"]))
+    return jsonify(_service().remove_articles(removal.ids).to_dict())
 
 
 @api.delete("/articles/<path:article_id>")
@@ -153,4 +135,4 @@ def sources():
 def openapi_description():
     from server.openapi import openapi
 
-    return jsonify(openapi(_service().settings))
+    return jsonify(openapi(_models(), current_app.config["MAX_ARTICLES_BODY_BYTES"]))

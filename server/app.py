@@ -13,6 +13,7 @@ from server import security
 from server.api import api
 from server.heap import TrimHeap
 from server.openai_api import openai_api
+from server.request_models import request_models
 from server.web import web
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, service=None) -> Flask:
     app.config["MAX_ARTICLES_BODY_BYTES"] = settings.max_articles_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["rag_service"] = service
+    app.extensions["request_models"] = request_models(settings)
     app.extensions["web_dir"] = WEB_DIR
     security.install(app, settings)
     app.register_blueprint(api)

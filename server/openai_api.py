@@ -15,18 +15,16 @@ import json
 import re
 import time
 import uuid
-from typing import Any, Generator, Iterator
+from typing import Generator, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, stream_with_context
 
-from rag.errors import BadRequest, PayloadTooLarge, rag_error
-from rag.models import Answer, Event, Turn, drained
-from server.api import json_object
+from rag.errors import rag_error
+from rag.models import Answer, Event, drained
+from server.api import json_body
+from server.request_models import MODEL_ID, parsed
 
 openai_api = Blueprint("openai_api", __name__, url_prefix="/v1")
-
-MODEL_ID = "newsrag"
-ROLES = ("system", "user", "assistant", "developer")  # a tuple: `in` must not hash a client-sent value
 
 
 def _service():
@@ -41,48 +39,12 @@ def models():
 
 @openai_api.post("/chat/completions")
 def chat_completions():
-    data = json_object()
-    service = _service()
-    question, history = question_from_messages(data.get("messages"), service.settings.max_question_chars * 4)
-    history = history[max(0, len(history) - service.settings.max_history_turns):]  # a chat client sends the
-    # whole conversation every time: its latest turns are what a follow-up refers to
-    model = data.get("model", MODEL_ID)
-    stream = data.get("stream", False)
-    if not isinstance(model, str) or not isinstance(stream, bool):
-        raise BadRequest("'model' must be a string and 'stream' true or false")
-    if stream:
-        events = service.ask_stream(question, history=history)  # bad input raises here, as JSON
-        return Response(stream_with_context(completion_chunks(events, model)), mimetype="text/event-stream",
+    chat = parsed(current_app.extensions["request_models"].chat, json_body())
+    if chat.stream:
+        events = _service().ask_stream(**chat.query())  # an empty index raises here, as JSON
+        return Response(stream_with_context(completion_chunks(events, chat.model)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    return jsonify(completion_from_answer(service.ask(question, history=history).to_dict(), model))
-
-
-def question_from_messages(messages: Any, max_chars: int) -> tuple[Any, list[Turn]]:
-    """(last user message, earlier user/assistant turns); BadRequest/PayloadTooLarge on anything else."""
-    if not isinstance(messages, list) or not messages:
-        raise BadRequest("'messages' must be a non-empty list of {role, content} objects")
-    turns = []
-    for number, message in enumerate(messages, start=1):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise BadRequest(f"message {number} must be an object with role system, user or assistant")
-        content = _text_content(message.get("content"), number)
-        if len(content) > max_chars:
-            raise PayloadTooLarge(f"message {number} is over {max_chars} characters")
-        if message["role"] in ("user", "assistant"):
-            turns.append(Turn(message["role"], content))
-    if not turns or turns[-1].role != "user":
-        raise BadRequest("the last message must come from the user: it is the question")
-    return turns[-1].content, turns[:-1]
-
-
-def _text_content(content: Any, number: int) -> str:
-    """A message's text: a string, or the text parts of a list of content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text"
-                                         and isinstance(p.get("text"), str) for p in content):
-        return "\n".join(p["text"] for p in content)
-    raise BadRequest(f"message {number}: 'content' must be a string or a list of text parts")
+    return jsonify(completion_from_answer(_service().ask(**chat.query()).to_dict(), chat.model))
 
 
 def completion_from_answer(answer: dict, model: str) -> dict:

@@ -1,13 +1,14 @@
 """The OpenAPI 3.0 description of the JSON API, served at /api/openapi.json and fuzzed by the tests.
 
-Limits in it (question length, history turns, top_k) come from the running server's settings, so the
-description a client reads is the one the server enforces.
+The requests are described by their models (server/request_models.py), with the running server's limits; the
+responses by the schemas below, in the shapes the dataclasses' to_dict() write.
 """
 
 from __future__ import annotations
 
-from rag.config import Settings
-from rag.service import ARTICLES_PAGE, MAX_ARTICLES_PAGE
+from types import SimpleNamespace
+
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 ERROR_STATUSES = {
     "400": "Bad input: not a JSON object, a wrong type, an unknown field, an empty question; or a Host header "
@@ -23,14 +24,14 @@ ERROR_STATUSES = {
     "503": "The index is empty or the store is unreachable.",
     "504": "The configured language model did not answer in time (only with llm_fallback off).",
 }
-
-
+REF = "#/components/schemas/{model}"
+STRING, INTEGER, NUMBER, BOOLEAN = ({"type": kind} for kind in ("string", "integer", "number", "boolean"))
 ARTICLE_ID = {"name": "article_id", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 500}}
 
 
 def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF.format(model=name)}
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -45,265 +46,168 @@ def _nullable(kind: str, **extra) -> dict:
     return {"type": kind, "nullable": True, **extra}
 
 
-def _date_or_empty(description: str) -> dict:
-    return {"type": "string", "nullable": True, "description": description,
-            "anyOf": [{"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"maxLength": 0}]}
+def _object(properties: dict, *optional: str) -> dict:
+    """An object of these properties, all required but the optional ones."""
+    return {"type": "object", "required": [name for name in properties if name not in optional],
+            "properties": properties}
 
 
-def openapi(settings: Settings) -> dict:
-    passage_fields = {
-        "passage_id": {"type": "string"}, "article_id": {"type": "string"}, "title": {"type": "string"},
-        "text": {"type": "string"}, "start": {"type": "integer", "minimum": 0},
-        "end": {"type": "integer", "minimum": 0}, "date": _nullable("string", format="date"),
-        "source": _nullable("string"), "url": _nullable("string"),
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _operation(summary: str, ok: dict, errors: str, body: dict | None = None, **more) -> dict:
+    """An operation answering 200 with `ok`, or one of `errors` ("400 401 ..."); `body`: its JSON body's schema."""
+    request = {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}} if body else {}
+    return {"summary": summary, **more, **request, "responses": {"200": ok, **_errors(*errors.split())}}
+
+
+class DescribedSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema in OpenAPI 3.0's dialect: `T | None` as `nullable` (beside T's limits), a single
+    allowed value as an `enum`."""
+
+    def nullable_schema(self, schema) -> dict:
+        inner = self.generate_inner(schema["schema"])
+        return {**inner, "nullable": True} if "type" in inner else {"allOf": [inner], "nullable": True}
+
+    def literal_schema(self, schema) -> dict:
+        described = super().literal_schema(schema)
+        if "const" in described:
+            described["enum"] = [described.pop("const")]
+        return described
+
+
+def request_schemas(models: SimpleNamespace) -> dict:
+    """The request bodies' schemas and those they refer to, by name (AskRequest, Turn, Filters, ...)."""
+    _, schema = models_json_schema([(model, "validation") for model in (models.ask, models.chat, models.delete)],
+                                   ref_template=REF, schema_generator=DescribedSchema)
+    return schema["$defs"]
+
+
+def _query_parameters(model) -> list[dict]:
+    fields = model.model_json_schema(ref_template=REF, schema_generator=DescribedSchema)["properties"]
+    return [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in fields.items()]
+
+
+def response_schemas() -> dict:
+    passage = {"passage_id": STRING, "article_id": STRING, "title": STRING, "text": STRING,
+               "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
+               "date": _nullable("string", format="date"), "source": _nullable("string"), "url": _nullable("string")}
+    return {
+        "Error": _object({"error": _object({"status": INTEGER, "code": STRING, "message": STRING})}),
+        "ArticleRecord": {**_object({
+            "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}, INTEGER]},
+            "body": {"type": "string", "pattern": r"\S"}, "title": _nullable("string"),
+            "published_at": {**_nullable("string", description="The article's date, YYYY-MM-DD (empty or null: "
+                                                               "undated)."),
+                             "anyOf": [{"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"maxLength": 0}]},
+            "source": _nullable("string"), "url": _nullable("string"),
+            "origin": _nullable("string", description="Where it came from (newsrag ingest: its file)."),
+        }, "title", "published_at", "source", "url", "origin"),
+            "description": "An article in the shape of a .json file's records; other fields are ignored."},
+        "IngestReport": _object({
+            **{name: {"type": "integer", "minimum": 0}
+               for name in ("added", "updated", "removed", "unchanged", "passages_written")},
+            "skipped": _array(_object({"file": {**STRING, "description": "record N of the request"},
+                                       "reason": STRING})),
+            "seconds": NUMBER}),
+        "Passage": _object({**passage, "score": NUMBER, "rank": INTEGER}, "score", "rank"),
+        "Citation": _object({"n": {"type": "integer", "minimum": 1}, **passage,
+                             "highlights": _array(_object({"start": INTEGER, "end": INTEGER}))}),
+        "Answer": _object({
+            "question": STRING, "standalone_question": STRING,
+            "answer": {**STRING, "description": "Sentences ending in [n] markers (n = citation)."},
+            "answered": {**BOOLEAN, "description": "False when the corpus does not hold the answer."},
+            "answerer": {**STRING, "description": "Which answerer produced the answer."},
+            "notice": _nullable("string", description="Why the answer differs from what was asked for."),
+            "citations": _array(_ref("Citation")), "passages": _array(_ref("Passage")),
+            "timings_ms": {"type": "object", "additionalProperties": NUMBER},
+            "check": _nullable("object", description="Generated answers: the model's text, the sentences removed "
+                               "and why, dropped markers, whether it fell back (null: extractive)."),
+        }, "check"),
+        "Health": _object({"status": STRING, "ready": BOOLEAN, "articles": INTEGER, "passages": INTEGER,
+                           "model": STRING, "store": STRING, "answerer": STRING, "message": STRING},
+                          "model", "store", "answerer", "message"),
+        "Article": _object({"id": STRING, "title": STRING, "date": _nullable("string", format="date"),
+                            "source": _nullable("string"), "url": _nullable("string"), "body": STRING}),
+        "ChatCompletion": _object({
+            "id": STRING, "object": {**STRING, "enum": ["chat.completion"]}, "created": INTEGER, "model": STRING,
+            "choices": _array({"type": "object"}), "usage": {"type": "object", "additionalProperties": INTEGER},
+            "sources": _array(_ref("Citation")),
+            "answerer": STRING, "notice": _nullable("string"), "answered": BOOLEAN,
+        }, "answerer", "notice", "answered"),
+        "Sources": _object({
+            "sources": _array(_object({"name": STRING, "articles": INTEGER})),
+            "dates": {"type": "object", "properties": {"min": _nullable("string"), "max": _nullable("string")}}}),
     }
-    schemas = {
-        "Error": {
-            "type": "object", "required": ["error"],
-            "properties": {"error": {
-                "type": "object", "required": ["status", "code", "message"],
-                "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
-                               "message": {"type": "string"}}}},
-        },
-        "Turn": {
-            "type": "object", "required": ["role", "content"], "additionalProperties": False,
-            "properties": {"role": {"type": "string", "enum": ["user", "assistant"]},
-                           "content": {"type": "string", "maxLength": settings.max_question_chars * 4}},
-        },
-        "Filters": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "date_from": _date_or_empty("Earliest article date, YYYY-MM-DD (empty or null: no bound)."),
-                "date_to": _date_or_empty("Latest article date, YYYY-MM-DD (empty or null: no bound)."),
-                "sources": {"type": "array", "nullable": True, "maxItems": 100,
-                            "items": {"type": "string", "minLength": 1},
-                            "description": "Only articles from these sources (empty or null: all)."},
-            },
-        },
-        "AskRequest": {
-            "type": "object", "required": ["question"], "additionalProperties": False,
-            "properties": {
-                "question": {"type": "string", "minLength": 1, "maxLength": settings.max_question_chars,
-                             "pattern": r"\S"},
-                "history": {"type": "array", "nullable": True, "maxItems": settings.max_history_turns, "items": _ref("Turn"),
-                            "description": "Earlier turns, oldest first; follow-ups are read against them."},
-                "filters": _ref("Filters"),
-                "top_k": {"type": "integer", "nullable": True, "minimum": 1, "maximum": settings.max_top_k,
-                          "description": f"Passages to retrieve (null: the server's default, {settings.top_k})."},
-                "stream": {"type": "boolean", "description": "Answer as server-sent events."},
-            },
-        },
-        "ArticleRecord": {
-            "type": "object", "required": ["id", "body"],
-            "description": "An article in the shape of a .json file's records; other fields are ignored.",
-            "properties": {
-                "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"},
-                                 {"type": "integer"}]},
-                "body": {"type": "string", "pattern": r"\S"}, "title": _nullable("string"),
-                "published_at": _date_or_empty("The article's date, YYYY-MM-DD (empty or null: undated)."),
-                "source": _nullable("string"), "url": _nullable("string"),
-                "origin": _nullable("string", description="Where it came from (newsrag ingest: its file)."),
-            },
-        },
-        "IngestReport": {
-            "type": "object", "required": ["added", "updated", "removed", "unchanged", "passages_written",
-                                           "skipped", "seconds"],
-            "properties": {
-                **{name: {"type": "integer", "minimum": 0}
-                   for name in ("added", "updated", "removed", "unchanged", "passages_written")},
-                "skipped": {"type": "array", "items": {
-                    "type": "object", "required": ["file", "reason"],
-                    "properties": {"file": {"type": "string", "description": "record N of the request"},
-                                   "reason": {"type": "string"}}}},
-                "seconds": {"type": "number"},
-            },
-        },
-        "Passage": {"type": "object", "required": list(passage_fields),
-                    "properties": {**passage_fields, "score": {"type": "number"}, "rank": {"type": "integer"}}},
-        "Citation": {
-            "type": "object", "required": ["n", *passage_fields, "highlights"],
-            "properties": {
-                "n": {"type": "integer", "minimum": 1}, **passage_fields,
-                "highlights": {"type": "array", "items": {
-                    "type": "object", "required": ["start", "end"],
-                    "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}}}},
-            },
-        },
-        "Answer": {
-            "type": "object",
-            "required": ["question", "standalone_question", "answer", "answered", "answerer", "notice",
-                         "citations", "passages", "timings_ms"],
-            "properties": {
-                "question": {"type": "string"}, "standalone_question": {"type": "string"},
-                "answer": {"type": "string", "description": "Sentences ending in [n] markers (n = citation)."},
-                "answered": {"type": "boolean", "description": "False when the corpus does not hold the answer."},
-                "answerer": {"type": "string", "description": "Which answerer produced the answer."},
-                "notice": _nullable("string", description="Why the answer differs from what was asked for."),
-                "citations": {"type": "array", "items": _ref("Citation")},
-                "passages": {"type": "array", "items": _ref("Passage")},
-                "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
-                "check": _nullable("object", description="Generated answers: the model's text, the sentences "
-                                   "removed and why, dropped markers, whether it fell back (null: extractive)."),
-            },
-        },
-        "Health": {
-            "type": "object", "required": ["status", "ready", "articles", "passages"],
-            "properties": {"status": {"type": "string"}, "ready": {"type": "boolean"},
-                           "articles": {"type": "integer"}, "passages": {"type": "integer"},
-                           "model": {"type": "string"}, "store": {"type": "string"},
-                           "answerer": {"type": "string"},
-                           "message": {"type": "string"}},
-        },
-        "Article": {
-            "type": "object", "required": ["id", "title", "date", "source", "url", "body"],
-            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                           "date": _nullable("string", format="date"), "source": _nullable("string"),
-                           "url": _nullable("string"), "body": {"type": "string"}},
-        },
-        "ChatRequest": {
-            "type": "object", "required": ["messages"],
-            "properties": {
-                "model": {"type": "string"}, "stream": {"type": "boolean"},
-                "messages": {"type": "array", "minItems": 1, "items": {
-                    "type": "object", "required": ["role", "content"],
-                    "properties": {"role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
-                                   "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {
-                                       "type": "object", "required": ["type", "text"],
-                                       "properties": {"type": {"type": "string", "enum": ["text"]},
-                                                      "text": {"type": "string"}}}}]}}}},
-            },
-            "description": "OpenAI chat request; the last message (role user) is the question. Other OpenAI "
-                           "fields (max_tokens, temperature, ...) are accepted and ignored.",
-        },
-        "ChatCompletion": {
-            "type": "object", "required": ["id", "object", "created", "model", "choices", "usage", "sources"],
-            "properties": {
-                "id": {"type": "string"}, "object": {"type": "string", "enum": ["chat.completion"]},
-                "created": {"type": "integer"}, "model": {"type": "string"},
-                "choices": {"type": "array", "items": {"type": "object"}},
-                "usage": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "sources": {"type": "array", "items": _ref("Citation")},
-                "answerer": {"type": "string"}, "notice": _nullable("string"), "answered": {"type": "boolean"},
-            },
-        },
-        "Sources": {
-            "type": "object", "required": ["sources", "dates"],
-            "properties": {
-                "sources": {"type": "array", "items": {
-                    "type": "object", "required": ["name", "articles"],
-                    "properties": {"name": {"type": "string"}, "articles": {"type": "integer"}}}},
-                "dates": {"type": "object", "properties": {"min": _nullable("string"), "max": _nullable("string")}},
-            },
-        },
-    }
-    responses = {f"E{status}": _json(_ref("Error"), text) for status, text in ERROR_STATUSES.items()}
-    ask_ok = {
-        "description": "The answer with its citations, or server-sent events when streaming.",
-        "content": {"application/json": {"schema": _ref("Answer")},
-                    "text/event-stream": {"schema": {
-                        "type": "object", "required": ["event", "data"],
-                        "description": "Events in order: passages, token..., answer, citations, done; or error. "
-                                       "Each data is a JSON object.",
-                        "properties": {"event": {"type": "string", "enum": [
-                                           "passages", "token", "answer", "citations", "done", "error"]},
-                                       "data": {"type": "string"}}}}},
-    }
+
+
+def openapi(models: SimpleNamespace, max_articles_body_bytes: int) -> dict:
+    events = {"type": "object", "required": ["event", "data"],
+              "description": "Events in order: passages, token..., answer, citations, done; or error. Each data is "
+                             "a JSON object.",
+              "properties": {"event": {**STRING, "enum": ["passages", "token", "answer", "citations", "done",
+                                                          "error"]}, "data": STRING}}
+    chunks = {"type": "object", "required": ["data"], "properties": {"event": STRING, "data": STRING}}
+    page = _object({"articles": _array(_object({"id": STRING, "origin": STRING})),
+                    "next": _nullable("string", description="Where the next page starts; null on the last.")})
+    models_list = _object({"object": STRING, "data": _array({"type": "object"})})
     return {
         "openapi": "3.0.3",
         "info": {"title": "newsrag", "version": "1",
                  "description": "Questions answered from a corpus of news articles, every claim cited."},
         "components": {
-            "schemas": schemas, "responses": responses,
+            "schemas": {**request_schemas(models), **response_schemas()},
+            "responses": {f"E{status}": _json(_ref("Error"), text) for status, text in ERROR_STATUSES.items()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
         "security": [{}, {"bearer": []}, {"apiKey": []}],
         "paths": {
-            "/api/ask": {"post": {
-                "summary": "Answer a question from the corpus, with citations.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AskRequest")}}},
-                "responses": {"200": ask_ok, **_errors("400", "401", "413", "415", "429", "500", "502", "503", "504")},
-            }},
-            "/api/health": {"get": {
-                "summary": "Liveness, and what the index holds (always 200 while the process serves).",
-                "security": [{}],
-                "responses": {"200": _json(_ref("Health"), "The server is up."), **_errors("400", "500")},
-            }},
-            "/api/ready": {"get": {
-                "summary": "Readiness for a load balancer: 200 only once the model and a non-empty index are loaded.",
-                "security": [{}],
-                "responses": {"200": _json(_ref("Health"), "Ready to answer."), **_errors("400", "500", "503")},
-            }},
-            "/api/sources": {"get": {
-                "summary": "The corpus's sources (with article counts) and its date range, for filters.",
-                "responses": {"200": _json(_ref("Sources"), "Sources and dates."), **_errors("400", "401", "429", "500", "503")},
-            }},
-            "/v1/chat/completions": {"post": {
-                "summary": "OpenAI-compatible chat completion over the corpus, with the citations in `sources`.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ChatRequest")}}},
-                "responses": {"200": {"description": "A chat.completion, or chat.completion.chunk events ending "
-                                                     "with `data: [DONE]` when streaming.",
-                                      "content": {"application/json": {"schema": _ref("ChatCompletion")},
-                                                  "text/event-stream": {"schema": {
-                                                      "type": "object", "required": ["data"],
-                                                      "properties": {"event": {"type": "string"},
-                                                                     "data": {"type": "string"}}}}}},
-                              **_errors("400", "401", "413", "415", "429", "500", "502", "503", "504")},
-            }},
-            "/v1/models": {"get": {
-                "summary": "The one model this server offers: newsrag.",
-                "responses": {"200": _json({"type": "object", "required": ["object", "data"],
-                                            "properties": {"object": {"type": "string"},
-                                                           "data": {"type": "array", "items": {"type": "object"}}}},
-                                           "The model list."), **_errors("400", "401", "429", "500")},
-            }},
-            "/api/articles": {"get": {
-                "summary": "The stored articles' ids and the files they were read from (origin; `api` for an "
-                           "article sent without one), in id order, a page at a time.",
-                "parameters": [
-                    {"name": "under", "in": "query", "required": False, "explode": True,
-                     "description": "Only articles whose origin lies under this absolute path (repeatable).",
-                     "schema": {"type": "array", "items": {"type": "string", "pattern": "^/"}}},
-                    {"name": "after", "in": "query", "required": False,
-                     "description": "The `next` of the page before.", "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ARTICLES_PAGE,
-                                "default": ARTICLES_PAGE}}],
-                "responses": {"200": _json({"type": "object", "required": ["articles", "next"], "properties": {
-                    "articles": {"type": "array", "items": {
-                        "type": "object", "required": ["id", "origin"],
-                        "properties": {"id": {"type": "string"}, "origin": {"type": "string"}}}},
-                    "next": _nullable("string", description="Where the next page starts; null on the last.")}},
-                    "A page of articles."), **_errors("400", "401", "429", "500", "503")},
-            }, "post": {
-                "summary": "Add articles, or update changed ones: one record or a list "
-                           f"(body up to {settings.max_articles_body_bytes} bytes). Records that cannot be used "
-                           "are skipped and listed with the reason; 400 when none can.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "oneOf": [_ref("ArticleRecord"), {"type": "array", "minItems": 1, "items": _ref("ArticleRecord")}]}}}},
-                "responses": {"200": _json(_ref("IngestReport"), "What was added, updated, unchanged, skipped."),
-                              **_errors("400", "401", "409", "413", "415", "429", "500", "503")},
-            }},
-            "/api/articles/delete": {"post": {
-                "summary": "Remove these articles and their passages together (what `newsrag ingest` removes "
-                           "through a running server). Ids with no article are not counted.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["ids"], "additionalProperties": False,
-                    "properties": {"ids": {"type": "array", "minItems": 1,
-                                           "items": {"type": "string", "minLength": 1, "pattern": r"\S"}}}}}}},
-                "responses": {"200": _json(_ref("IngestReport"), "How many articles were removed."),
-                              **_errors("400", "401", "409", "413", "415", "429", "500", "503")},
-            }},
-            "/api/articles/{article_id}": {"get": {
-                "summary": "One whole article by id.",
-                "parameters": [ARTICLE_ID],
-                "responses": {"200": _json(_ref("Article"), "The article."),
-                              **_errors("400", "401", "404", "429", "500", "503")},
-            }, "delete": {
-                "summary": "Remove an article and its passages.",
-                "parameters": [ARTICLE_ID],
-                "responses": {"200": _json(_ref("IngestReport"), "The article was removed (removed: 1)."),
-                              **_errors("400", "401", "404", "409", "429", "500", "503")},
-            }},
+            "/api/ask": {"post": _operation(
+                "Answer a question from the corpus, with citations.",
+                {"description": "The answer with its citations, or server-sent events when streaming.",
+                 "content": {"application/json": {"schema": _ref("Answer")}, "text/event-stream": {"schema": events}}},
+                "400 401 413 415 429 500 502 503 504", _ref("AskRequest"))},
+            "/api/health": {"get": _operation(
+                "Liveness, and what the index holds (always 200 while the process serves).",
+                _json(_ref("Health"), "The server is up."), "400 500", security=[{}])},
+            "/api/ready": {"get": _operation(
+                "Readiness for a load balancer: 200 only once the model and a non-empty index are loaded.",
+                _json(_ref("Health"), "Ready to answer."), "400 500 503", security=[{}])},
+            "/api/sources": {"get": _operation(
+                "The corpus's sources (with article counts) and its date range, for filters.",
+                _json(_ref("Sources"), "Sources and dates."), "400 401 429 500 503")},
+            "/v1/chat/completions": {"post": _operation(
+                "OpenAI-compatible chat completion over the corpus, with the citations in `sources`.",
+                {"description": "A chat.completion, or chat.completion.chunk events ending with `data: [DONE]` when "
+                                "streaming.",
+                 "content": {"application/json": {"schema": _ref("ChatCompletion")},
+                             "text/event-stream": {"schema": chunks}}},
+                "400 401 413 415 429 500 502 503 504", _ref("ChatRequest"))},
+            "/v1/models": {"get": _operation("The one model this server offers: newsrag.",
+                                             _json(models_list, "The model list."), "400 401 429 500")},
+            "/api/articles": {"get": _operation(
+                "The stored articles' ids and the files they were read from (origin; `api` for an article sent "
+                "without one), in id order, a page at a time.",
+                _json(page, "A page of articles."), "400 401 429 500 503",
+                parameters=_query_parameters(models.articles)),
+                "post": _operation(
+                f"Add articles, or update changed ones: one record or a list (body up to {max_articles_body_bytes} "
+                "bytes). Records that cannot be used are skipped and listed with the reason; 400 when none can.",
+                _json(_ref("IngestReport"), "What was added, updated, unchanged, skipped."),
+                "400 401 409 413 415 429 500 503",
+                {"oneOf": [_ref("ArticleRecord"), {**_array(_ref("ArticleRecord")), "minItems": 1}]})},
+            "/api/articles/delete": {"post": _operation(
+                "Remove these articles and their passages together (what `newsrag ingest` removes through a running "
+                "server). Ids with no article are not counted.",
+                _json(_ref("IngestReport"), "How many articles were removed."), "400 401 409 413 415 429 500 503",
+                _ref("DeleteRequest"))},
+            "/api/articles/{article_id}": {
+                "get": _operation("One whole article by id.", _json(_ref("Article"), "The article."),
+                                  "400 401 404 429 500 503", parameters=[ARTICLE_ID]),
+                "delete": _operation("Remove an article and its passages.",
+                                     _json(_ref("IngestReport"), "The article was removed (removed: 1)."),
+                                     "400 401 404 409 429 500 503", parameters=[ARTICLE_ID])},
         },
     }

@@ -42,12 +42,12 @@ def test_ask_with_history_and_filters(client):
     ({}, "required"),
     ({"question": 42}, "string"),
     ({"question": "ok", "top_k": 0}, "top_k"),
-    ({"question": "ok", "top_k": "5"}, "top_k"),
+    ({"question": "ok", "top_k": "5"}, "'top_k' must be a whole number from 1 to 20"),
     ({"question": "ok", "history": "nope"}, "history"),
-    ({"question": "ok", "history": [{"role": "robot", "content": "x"}]}, "history item 1"),
+    ({"question": "ok", "history": [{"role": "robot", "content": "x"}]}, "'role' of item 1 of 'history'"),
     ({"question": "ok", "filters": {"date_from": "March"}}, "date_from"),
     ({"question": "ok", "filters": {"date_from": "2025-02-01", "date_to": "2025-01-01"}}, "after"),
-    ({"question": "ok", "filters": {"colour": "red"}}, "unknown filter"),
+    ({"question": "ok", "filters": {"colour": "red"}}, "colour; allowed: date_from, date_to, sources"),
     ({"question": "ok", "surprise": 1}, "unknown field"),
 ])
 def test_bad_requests_get_400_with_a_reason(client, payload, message_part):

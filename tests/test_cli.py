@@ -20,6 +20,18 @@ def test_ingest_of_a_missing_path_is_one_line_and_status_2(tmp_path, capsys):
     assert err.startswith("error: ") and "nowhere" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("arguments, message", [(["   "], "the question is empty"),
+                                                 (["x" * 2001], "the question is 2001 characters; the limit is 2000"),
+                                                 (["Who?", "--top-k", "0"], "'top_k' must be a whole number from 1"),
+                                                 (["Who?", "--date-from", "March"], "'date_from' of 'filters'")])
+def test_a_bad_question_is_one_line_and_status_1(tmp_path, capsys, arguments, message):
+    """Checked by the server's request model before a model loads or a request goes out."""
+    assert main(["--data-dir", str(tmp_path / "data"), "ask", *arguments]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.parametrize("name, value", [("RAG_LOG_LEVEL", "LOUD"), ("RAG_LLM_TIMEOUT", "nan"),
                                          ("RAG_KEYWORD_WEIGHT", "-inf"), ("RAG_MIN_ANSWER_SCORE", "-0.5"),
                                          ("RAG_CHUNK_OVERLAP_SENTENCES", "-1"), ("RAG_PORT", "70000")])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from llama_index.core.retrievers import BaseRetriever
 
+from rag.errors import BadRequest, PayloadTooLarge
 from rag.llamaindex import NewsQueryEngine, NewsRetriever
 from rag.models import Filters
 from rag.store import passage_matches
@@ -72,6 +73,19 @@ def test_the_query_engine_passes_filters_and_top_k(corpus_service):
     assert response.response == answer.answer and len(answer.passages) == 2
     assert [h.node.node_id for h in response.source_nodes] == [c.passage.passage_id for c in answer.citations]
     assert all(h.node.metadata["date"].startswith("2025-03") for h in response.source_nodes)
+
+
+def test_questions_and_top_k_are_checked_as_the_api_checks_them(corpus_service):
+    limit = corpus_service.settings.max_question_chars
+    for ask in (NewsRetriever(corpus_service).retrieve, NewsQueryEngine(corpus_service).query):
+        with pytest.raises(BadRequest, match="the question is empty"):
+            ask("   ")
+        with pytest.raises(PayloadTooLarge, match=f"the limit is {limit}"):
+            ask("x" * (limit + 1))
+    for top_k in (0, corpus_service.settings.max_top_k + 1, True):
+        with pytest.raises(BadRequest, match="'top_k' must be a whole number"):
+            NewsRetriever(corpus_service, top_k=top_k)
+    assert NewsQueryEngine(corpus_service).top_k == corpus_service.settings.top_k
 
 
 def test_the_readme_example_runs(service, settings, monkeypatch, capsys):

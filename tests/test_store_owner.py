@@ -36,9 +36,9 @@ def env_for(data_dir: Path, **extra) -> dict:
     return env
 
 
-def newsrag(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env_for(data_dir), text=True,
-                          capture_output=True, timeout=PROCESS_TIMEOUT)
+def newsrag(data_dir: Path, *args: str, **settings) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env_for(data_dir, **settings),
+                          text=True, capture_output=True, timeout=PROCESS_TIMEOUT)
 
 
 def ingest(data_dir: Path, *paths: Path) -> dict:
@@ -196,10 +196,13 @@ def test_ask_goes_to_the_server_that_owns_the_store(serve, tmp_path):
         claim.announce(base)
         through = newsrag(elsewhere, "ask", *question)
         as_json = newsrag(elsewhere, "ask", *question, "--json")
-        refused = newsrag(elsewhere, "ask", " ")
+        empty = newsrag(elsewhere, "ask", " ")  # refused here, before a request goes out
+        refused = newsrag(elsewhere, "ask", "x" * 3000, max_question_chars=5000)  # fine here, too long there
     assert through.returncode == 0 and through.stdout == local.stdout, through.stderr
     assert json.loads(as_json.stdout)["answer"] == _post_json(f"{base}/api/ask", RAIL)["answer"]
+    assert empty.returncode == 1 and empty.stderr == "error: the question is empty\n"
     assert refused.returncode == 1 and refused.stderr.startswith(f"error: the server at {base}")
+    assert "413 the question is 3000 characters; the limit is 2000" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (elsewhere / "chroma").exists()  # never opened
 

@@ -139,7 +139,7 @@ class ServerProcess:
             command = [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
                        "--threads", str(threads), "--timeout", "120", "server.wsgi:app"]
         else:
-            command = [python, "-m", "rag", "serve", "--no-ingest"]
+            command = [python, "-m", "cli", "serve", "--no-ingest"]
         self.started = time.perf_counter()
         # the server's log goes to a file: a pipe nobody reads fills up under load and blocks the server
         self.log = tempfile.TemporaryFile(mode="w+")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from flask import Flask, jsonify
@@ -16,7 +17,7 @@ from server.openai_api import openai_api
 from server.request_models import request_models
 from server.web import web
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(str(resources.files("web")))  # installed beside the code as package data
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

@@ -23,11 +23,12 @@ _lock = threading.Lock()
 
 def build_app() -> Flask:
     from rag.config import load_settings, offline_environment
+
+    offline_environment()  # before the app's modules import spaCy and torch, which read it on import
     from rag.service import build_service
     from server.app import create_app
     from server.logs import configure_logging
 
-    offline_environment()
     settings = load_settings()
     configure_logging(settings.log_level)
     service = build_service(settings)

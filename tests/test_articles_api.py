@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from rag.corpus import load_articles
-from rag.remote import record_of
+from cli.remote import record_of
 from server import create_app
 from tests.conftest import ARTICLES
 from tests.test_api import assert_error

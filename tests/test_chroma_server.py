@@ -97,7 +97,7 @@ def _env(chroma_server, data_dir: Path, **extra) -> dict:
 
 
 def _newsrag(env: dict, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "rag", *args, "--json"], cwd=ROOT, env=env, text=True,
+    done = subprocess.run([sys.executable, "-m", "cli", *args, "--json"], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=PROCESS_TIMEOUT)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_output_closed_early_is_no_traceback():
     read_end, write_end = os.pipe()
     os.close(read_end)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "rag", "settings"], stdout=write_end, stderr=subprocess.PIPE,
+    done = subprocess.run([sys.executable, "-m", "cli", "settings"], stdout=write_end, stderr=subprocess.PIPE,
                           cwd=ROOT, env=env, text=True, timeout=120)
     os.close(write_end)
     assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import settings_table
+from cli.main import settings_table
 from rag.config import Settings, load_settings, setting_help
 from rag.errors import ConfigError
 

@@ -14,7 +14,7 @@ from eval.dataset import QuestionSetError, load_questions, questions_from_lines
 from eval.report import (GATED_METRICS, compare_to_baseline, load_baseline, regressions, terminal_report,
                          write_reports)
 from eval.runner import EvalError, InProcessTarget, evaluate, evaluate_server
-from rag.cli import main
+from cli.main import main
 from rag.corpus import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -67,12 +67,12 @@ def env_for(data_dir: Path) -> dict:
 
 
 def start_ingest(data_dir: Path, corpus: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(corpus), "--quiet", "--json"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "cli", "ingest", str(corpus), "--quiet", "--json"], cwd=ROOT,
                             env=env_for(data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def run_ingest(data_dir: Path, corpus: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus), "--quiet", "--json"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "cli", "ingest", str(corpus), "--quiet", "--json"], cwd=ROOT,
                           env=env_for(data_dir), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -190,7 +190,7 @@ def test_two_ingestions_at_once_the_second_is_refused_and_the_store_stays_whole(
         while "pid" not in ((data / "ingest.lock").read_text() if (data / "ingest.lock").exists() else ""):
             assert time.monotonic() < deadline and first.poll() is None, "the first ingestion never took the lock"
             time.sleep(0.05)
-        second = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus), "--quiet"], cwd=ROOT,
+        second = subprocess.run([sys.executable, "-m", "cli", "ingest", str(corpus), "--quiet"], cwd=ROOT,
                                 env=env_for(data), capture_output=True, text=True, timeout=300)
         assert second.returncode != 0
         assert "another ingestion is running" in second.stderr and f"pid {first.pid}" in second.stderr

@@ -79,13 +79,13 @@ def served(request, tmp_path_factory):
     """The server with the rate limit off (its capacity) and with the default limit (600 a minute, bursts
     of 60), which eight eager clients on one address go over."""
     data = tmp_path_factory.mktemp("load")
-    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(ARTICLES), "--quiet", "--json"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "cli", "ingest", str(ARTICLES), "--quiet", "--json"], cwd=ROOT,
                           env=_env(data), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     port = _free_port()
     limit = {"rate_limit_per_minute": 0} if request.param == "no rate limit" else {}
     log = (data / "server.log").open("w")  # a file, not a pipe nobody reads (a full pipe blocks the server)
-    server = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--no-ingest"], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--no-ingest"], cwd=ROOT,
                               env=_env(data, port=port, threads=4, **limit), stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for(f"http://127.0.0.1:{port}/api/ready", server, timeout=300, ready=lambda b: b.get("ready"))

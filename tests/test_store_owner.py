@@ -37,7 +37,7 @@ def env_for(data_dir: Path, **extra) -> dict:
 
 
 def newsrag(data_dir: Path, *args: str, **settings) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env_for(data_dir, **settings),
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env_for(data_dir, **settings),
                           text=True, capture_output=True, timeout=PROCESS_TIMEOUT)
 
 
@@ -55,7 +55,7 @@ def serve(tmp_path):
     def start(data_dir: Path, *args: str, ready=lambda body: True):
         port, log = _free_port(), tmp_path / f"serve-{len(started)}.log"
         with log.open("w") as out:
-            process = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port), *args], cwd=ROOT,
+            process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), *args], cwd=ROOT,
                                        env=env_for(data_dir, host="127.0.0.1"), stdout=out, stderr=subprocess.STDOUT)
         started.append(process)
         base = f"http://127.0.0.1:{port}"

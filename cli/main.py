@@ -10,9 +10,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag.config import Settings, load_settings, offline_environment, setting_help
-from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError, StoreOwned
-from server.logs import configure_logging
+from rag.config import offline_environment
+
+offline_environment()  # before anything below imports spaCy, torch or huggingface_hub: they read it on import
+
+from rag.config import Settings, load_settings, setting_help  # noqa: E402
+from rag.errors import ConfigError, CorpusNotFound, IngestLocked, RagError, StoreOwned  # noqa: E402
+from server.logs import configure_logging  # noqa: E402
 
 log = logging.getLogger("newsrag")
 
@@ -76,7 +80,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    offline_environment()  # before anything loads torch
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from_args(args)
@@ -114,7 +117,7 @@ def run_ingest(args, settings: Settings) -> int:
         raise CorpusNotFound(f"not found: {', '.join(missing)}")
     owner = running_owner(settings)
     if owner is not None:  # a running server owns the embedded store: it writes, this process only reads files
-        from rag.remote import ingest_through_server
+        from cli.remote import ingest_through_server
 
         report = ingest_through_server(owner, args.paths, settings, prune=not args.no_prune)
     else:
@@ -141,7 +144,7 @@ def run_ask(args, settings: Settings) -> int:
     asked = parsed(request_models(settings).ask, {"question": args.question, "filters": filters, "top_k": args.top_k})
     owner = running_owner(settings)
     if owner is not None:
-        from rag.remote import ask_through_server
+        from cli.remote import ask_through_server
 
         answer = ask_through_server(owner, args.question, filters, args.top_k, settings)
     else:
@@ -256,7 +259,7 @@ def evaluate_through_owner(owner, args, settings: Settings, questions, meta: dic
     """eval --reuse-store while a server owns the store: its articles (and any --corpus sent to it first) are
     evaluated through that server, as `eval --server` does; opening the store here would read it stale."""
     from eval.runner import evaluate_server
-    from rag.remote import ingest_through_server
+    from cli.remote import ingest_through_server
 
     if not owner.url:
         raise StoreOwned(f"the store in {settings.data_dir} belongs to {owner.describe()}; evaluate again once "

@@ -1,0 +1,1 @@
+"""The chat page: index.html and static/, package data served by server/web.py."""

@@ -446,10 +446,12 @@ def _passage_records(batch) -> tuple[list[str], list[list[float]], list[str], li
 
 
 def _add(collection, ids: list[str], **columns: list) -> None:
-    """Add these records a slice at a time (Chroma caps one write's size)."""
+    """Write these records a slice at a time (Chroma caps one write's size). An upsert: a record left by a
+    write that failed half-way, or one Chroma still lists after deleting it, is replaced rather than refused
+    (Chroma's add raised DuplicateIDError in tests/test_articles_api.py's rewrites, now and then)."""
     for first in range(0, len(ids), WRITE_SLICE):
         part = slice(first, first + WRITE_SLICE)
-        collection.add(ids=ids[part], **{name: values[part] for name, values in columns.items()})
+        collection.upsert(ids=ids[part], **{name: values[part] for name, values in columns.items()})
 
 
 _SENTENCE_MARK = re.compile(r"[.!?…;:]+|\n")

@@ -222,11 +222,15 @@ def test_a_replacement_that_dies_at_any_write_keeps_a_whole_version(service, tmp
     class Died(Exception):
         pass
 
-    def die(*args, **kwargs):
-        raise Died
-
     target = service.store.passages if fail_at == "passages" else service.store.articles
-    monkeypatch.setattr(type(target), "add" if fail_at == "passages" else "upsert", die)
+    upsert = type(target).upsert  # every collection's: only the target's write dies
+
+    def die(collection, *args, **kwargs):
+        if collection.name == target.name:
+            raise Died
+        return upsert(collection, *args, **kwargs)
+
+    monkeypatch.setattr(type(target), "upsert", die)
     with pytest.raises(Died):
         service.ingest([corpus], progress=False)
     monkeypatch.undo()

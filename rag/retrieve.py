@@ -81,7 +81,7 @@ class KeywordIndex:
             np.save(folder / VECTORS_FILE, self.vectors)
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
+    def load(cls, folder: Path, with_vectors: bool = True) -> "KeywordIndex":
         """An index saved by save(); raises (OSError, ValueError, KeyError, TypeError) when it is not whole."""
         catalogue = json.loads((folder / PASSAGES_FILE).read_text())
         passages = [Passage(**dict(zip(catalogue["fields"], row))) for row in catalogue["rows"]]
@@ -91,7 +91,7 @@ class KeywordIndex:
         if passages:
             bm25 = _import_bm25s().BM25.load(str(folder / "bm25"), show_progress=False)
             bm25.vocab_dict = {int(k): v for k, v in bm25.vocab_dict.items()}
-        vectors = np.load(folder / VECTORS_FILE) if passages else None  # a folder saved before: rebuilt
+        vectors = np.load(folder / VECTORS_FILE) if passages and with_vectors else None  # none saved: rebuilt
         return cls(passages, tokenizer=tokenizer, bm25=bm25, vectors=vectors)
 
     def search(self, question: str, k: int, filters: Filters | None) -> list[Passage]:
@@ -155,8 +155,10 @@ class Retrieval:
 
 class HybridRetriever:
     def __init__(self, store: Store, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60,
-                 keyword_weight: float = 1.0, refresh_seconds: float = 2.0, cache_dir: Path | None = None):
-        """cache_dir: where the keyword index is kept on disk, one folder per store generation (None: never)."""
+                 keyword_weight: float = 1.0, refresh_seconds: float = 2.0, cache_dir: Path | None = None,
+                 dense_in_memory: bool = True):
+        """cache_dir: where the keyword index is kept on disk, one folder per store generation (None: never).
+        dense_in_memory: the index also holds the passages' vectors, and dense search runs over them."""
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
@@ -164,6 +166,7 @@ class HybridRetriever:
         self.keyword_weight = keyword_weight
         self.refresh_seconds = refresh_seconds
         self.cache_dir = cache_dir
+        self.dense_in_memory = dense_in_memory
         # the keyword index and the store's write count when it was made current (-1: check its hits)
         self._keyword: tuple[KeywordIndex, int] | None = None
         self._generation: str | None = None
@@ -198,14 +201,15 @@ class HybridRetriever:
         folder = self.cache_dir / generation if self.cache_dir and generation else None
         if folder is not None and (folder / COMPLETE_FILE).exists():
             try:
-                index = KeywordIndex.load(folder)
+                index = KeywordIndex.load(folder, self.dense_in_memory)
                 log.info("keyword index: %d passages loaded from %s in %.2fs", len(index.passages), folder,
                          time.perf_counter() - started)
                 return index, current
             except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged, or saved by an older version
                 log.warning("keyword index in %s is unreadable (%s); rebuilding it", folder, exc)
                 shutil.rmtree(folder, ignore_errors=True)  # so that the rebuilt one can take its place
-        passages, vectors = self.store.passages_with_vectors()
+        passages, vectors = self.store.passages_with_vectors() if self.dense_in_memory else \
+            (list(self.store.all_passages()), None)
         index = KeywordIndex(passages, vectors=vectors)
         log.info("keyword index: %d passages indexed in %.2fs", len(index.passages), time.perf_counter() - started)
         if folder is not None and current and self.store.generation_writes == (generation, writes) \
@@ -252,7 +256,7 @@ class HybridRetriever:
         vector = self.embedder.embed_query(question)
         timings["embed"] = _ms_since(started)
         started = time.perf_counter()
-        if writes == writes_seen and index.vectors is not None:  # the index holds every stored passage
+        if writes == writes_seen and index.vectors is not None:  # in memory, and it holds every stored passage
             dense = index.dense_search(vector, self.candidates, filters)
         else:  # written since it was made: the store itself
             dense = self.store.dense_search(vector, self.candidates, filters)

@@ -195,7 +195,8 @@ def build_service(settings: Settings, embedder: Embedder | None = None,
     reopen = None if settings.chroma_host else lambda: build_client(settings)
     store = Store(build_client(settings), settings.collection, settings.dense_search_ef, reopen=reopen)
     retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
-                                keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings))
+                                keyword_weight=settings.keyword_weight, cache_dir=keyword_cache_dir(settings),
+                                dense_in_memory=settings.dense_in_memory)
     answerer = build_answerer(settings, embedder, analyzer, PassageSentences(store, analyzer, embedder))
     return RagService(settings, store, embedder, retriever, answerer, analyzer=analyzer)
 

@@ -5,6 +5,8 @@ import pytest
 
 from rag.models import Filters
 from rag.retrieve import top_indices
+from rag.service import build_service
+from tests.conftest import ARTICLES, clear_chroma_cache, make_settings
 
 
 @pytest.mark.parametrize("n", [3, 40, 1000, 34_448])
@@ -28,3 +30,14 @@ def test_the_dense_search_in_memory_finds_what_the_store_finds(corpus_service, f
         chroma = corpus_service.store.dense_search(vector, 8, filters)
         assert mine and [p.passage_id for p in mine] == [p.passage_id for p in chroma]
         assert [p.score for p in mine] == pytest.approx([p.score for p in chroma], abs=1e-4)
+
+
+def test_without_vectors_in_memory_retrieval_is_the_same_through_chroma(corpus_service, embedder, analyzer,
+                                                                          tmp_path):
+    service = build_service(make_settings(tmp_path, dense_in_memory=False), embedder, analyzer)
+    service.ingest([ARTICLES], progress=False)
+    assert service.retriever.keyword_index().vectors is None
+    for question in ("Who runs Brightfen Energy?", "What was stolen from the museum?"):
+        chroma, memory = service.retriever.retrieve(question, 5), corpus_service.retriever.retrieve(question, 5)
+        assert [p.passage_id for p in chroma.passages] == [p.passage_id for p in memory.passages]
+    clear_chroma_cache()

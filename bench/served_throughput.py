@@ -6,6 +6,8 @@
 A server process (`newsrag serve --no-ingest`, or gunicorn on server.wsgi) is started on 127.0.0.1 for
 the store; N client threads share a bounded number of requests. "distinct" questions carry a request
 number, so every question misses the embedding cache; "repeated" cycles the same questions (cache hits).
+"--vary NAME V1 V2" serves the store once per value of that setting, in the same run (e.g. --vary
+dense_in_memory true false); each server's resident set after the load is read from /proc (waitress only).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import (QUESTIONS, ServerProcess, load_questions, median, percentile,
+from bench.common import (QUESTIONS, ServerProcess, load_questions, median, memory_kib, percentile,
                           post_json, print_load_at_end, print_machine, table)
 
 
@@ -30,6 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per server process (default 4)")
     parser.add_argument("--questions", default=str(QUESTIONS))
+    parser.add_argument("--vary", nargs="+", metavar=("SETTING", "VALUE"), default=[],
+                        help="a setting and the values to serve the store with, one after the other")
     return parser.parse_args(argv)
 
 
@@ -70,22 +74,27 @@ def load_test(url: str, questions: list[str], clients: int, total: int, distinct
             "p95": percentile(latencies, 95) if latencies else 0.0, "failures": failures[0]}
 
 
-def measure_server(kind: str, args, questions: list[str]) -> list[list]:
+def measure_server(kind: str, args, questions: list[str], setting: dict) -> list[list]:
     rows = []
-    with ServerProcess(args.data_dir, kind=kind, workers=args.workers, threads=args.threads) as server:
+    label = kind + "".join(f" {name}={value}" for name, value in setting.items())
+    with ServerProcess(args.data_dir, kind=kind, workers=args.workers, threads=args.threads, **setting) as server:
         processes = f"{args.workers} workers x {args.threads} threads" if kind == "gunicorn" \
             else f"1 process x {args.threads} threads"
-        print(f"{kind} ({processes}) ready in {server.start_seconds:.1f}s", flush=True)
+        print(f"{label} ({processes}) ready in {server.start_seconds:.1f}s", flush=True)
         load_test(server.url, questions, max(args.concurrency), len(questions), False, "warm")  # warm-up
         for mode in ("distinct", "repeated"):
             for clients in args.concurrency:
                 runs = [load_test(server.url, questions, clients, args.requests, mode == "distinct",
                                   f"{kind}{clients}r{run}") for run in range(args.runs)]
-                row = [kind, mode, clients, median(r["rps"] for r in runs), median(r["p50"] for r in runs),
+                row = [label, mode, clients, median(r["rps"] for r in runs), median(r["p50"] for r in runs),
                        median(r["p95"] for r in runs), sum(r["failures"] for r in runs)]
                 print(f"  {mode} questions, {clients} clients: {row[3]:.1f} req/s, p50 {row[4]:.0f} ms, "
                       f"p95 {row[5]:.0f} ms", flush=True)
                 rows.append(row)
+        if kind == "waitress":
+            memory = memory_kib(server.process.pid)
+            print(f"  resident set {memory['VmRSS'] / 1024:.0f} MiB, peak {memory['VmHWM'] / 1024:.0f} MiB",
+                  flush=True)
     return rows
 
 
@@ -94,7 +103,10 @@ def main(argv=None) -> int:
     print_machine()
     questions = load_questions(Path(args.questions))
     print(f"{args.requests} requests per measurement, {args.runs} runs; store {args.data_dir}")
-    rows = [row for kind in args.server for row in measure_server(kind, args, questions)]
+    name, values = (args.vary[0], args.vary[1:]) if args.vary else (None, [None])
+    settings = [{name: value} if name else {} for value in values]
+    rows = [row for kind in args.server for setting in settings for row in measure_server(kind, args, questions,
+                                                                                          setting)]
     print()
     print(table(["server", "questions", "clients", "requests/s", "p50 ms", "p95 ms", "failed"], rows))
     print_load_at_end()

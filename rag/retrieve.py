@@ -206,7 +206,10 @@ class HybridRetriever:
                          time.perf_counter() - started)
                 return index, current
             except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged, or saved by an older version
-                log.warning("keyword index in %s is unreadable (%s); rebuilding it", folder, exc)
+                if isinstance(exc, FileNotFoundError):  # an older version's has no vectors.npy: expected once
+                    log.info("keyword index in %s lacks %s; rebuilding it", folder, Path(exc.filename or "?").name)
+                else:
+                    log.warning("keyword index in %s is unreadable (%s); rebuilding it", folder, exc)
                 shutil.rmtree(folder, ignore_errors=True)  # so that the rebuilt one can take its place
         passages, vectors = self.store.passages_with_vectors() if self.dense_in_memory else \
             (list(self.store.all_passages()), None)

@@ -79,6 +79,20 @@ def test_an_unreadable_saved_index_is_rebuilt(service, embedder, tmp_path, caplo
     assert {p.article_id for p in index.passages} == {"rail-strike"}
 
 
+def test_an_index_saved_without_vectors_is_rebuilt_once_and_saved_with_them(service, embedder, tmp_path):
+    """A folder an older version saved (no vectors.npy): rebuilt on the next start, put in its place, and
+    loaded from then on."""
+    service.ingest([_corpus(tmp_path, ["rail-strike.txt"])], progress=False)
+    folder = keyword_cache_dir(service.settings) / service.store.generation()
+    (folder / "vectors.npy").unlink()
+    restarted = build_service(service.settings, embedder)
+    assert restarted.retriever.keyword_index().vectors is not None
+    assert (folder / "vectors.npy").exists()
+    again = build_service(service.settings, embedder)
+    _no_rebuild(again)
+    assert again.retriever.keyword_index().vectors is not None
+
+
 def test_the_cache_can_be_turned_off(embedder, tmp_path):
     settings = make_settings(tmp_path, keyword_index_cache=False)
     service = build_service(settings, embedder)

@@ -250,8 +250,8 @@ def _asked_role(wh) -> tuple[str, str]:
     node = wh.head if wh.dep_ == "det" else wh  # "what company agreed": the company
     role = _ROLES.get(node.dep_, "")
     verb = node.head.head if node.dep_ == "pobj" else node.head  # "what do rivers serve as": serve
-    if not role or verb.pos_ != "VERB" or verb.lemma_ in ("be", "do", "have"):  # "Who did X meet?" parsed
-        # with "did" for its verb
+    # "be", and "do"/"have", which the small parser takes for the verb of "Who did X meet?"
+    if not role or verb.pos_ != "VERB" or verb.lemma_ in ("be", "do", "have"):
         return "", ""
     return role, verb.lemma_.lower()
 

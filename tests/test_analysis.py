@@ -1,5 +1,7 @@
 """spaCy's analysis at ingest: the packaged model, headings, sentences, entities and lemmas with offsets."""
 
+import pytest
+
 from rag.analysis import is_heading, paragraphs
 
 
@@ -44,3 +46,17 @@ def test_the_question_is_typed_by_its_question_word(analyzer):
     assert "DATE" in expected_types(analyzer.question("When will the park open?"))
     assert expected_types(analyzer.question("Why did the talks matter?")) is None
     assert analyzer.question("What kind of relations did they discuss?").focus == "relation"
+
+
+@pytest.mark.parametrize("question, role, verb", [
+    ("What drives down wages?", "subject", "drive"),
+    ("What company agreed to terminate the proceedings?", "subject", "agree"),  # the noun "what" qualifies
+    ("What did BSkyB name their interactive service?", "object", "name"),
+    ("What do closed rivers serve as?", "object", "serve"),  # through the preposition
+    ("What was developed for the Air Force?", "passive", "develop"),
+    ("What is the capital of Serevia?", "", ""),  # a copula: no side to take
+])
+def test_the_question_says_whether_it_asks_for_the_subject_or_the_object_of_its_verb(analyzer, question, role,
+                                                                                    verb):
+    analysis = analyzer.question(question)
+    assert (analysis.asked_role, analysis.asked_verb) == (role, verb)

@@ -1,5 +1,5 @@
-"""Question -> ranked passages: dense similarity from Chroma and BM25 keyword scores, fused by weighted
-reciprocal rank, with filters by date range and source applied to both."""
+"""Question -> ranked passages: dense similarity (over the passages' vectors held in memory, or Chroma's search)
+and BM25 keyword scores, fused by weighted reciprocal rank, with filters by date range and source applied to both."""
 
 from __future__ import annotations
 

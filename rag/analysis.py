@@ -130,6 +130,21 @@ class Analyzer:
                 result[number].extend(s.shifted(offset) for s in sentences_of(doc, section, max_sentence_words))
         return result
 
+    def names(self, text: str) -> list[str]:
+        """The names, dates and numbers a text uses, in order: its entities, and runs of proper nouns the model
+        did not take for one ("what did Varga say?" -> ["Varga"])."""
+        with self._lock:
+            doc = self.nlp(_RUN.sub(_first_mark, text))
+        spans = [(e.start_char, e.end_char) for e in doc.ents]
+        for token in doc:
+            if token.pos_ == "PROPN" and not any(s <= token.idx < e for s, e in spans):
+                if spans and spans[-1][1] in (token.idx, token.idx - 1) and doc.text[spans[-1][0]].isupper():
+                    spans[-1] = (spans[-1][0], token.idx + len(token))  # "Ilse" "Varga": one name
+                else:
+                    spans.append((token.idx, token.idx + len(token)))
+        found = [_POSSESSIVE_END.sub("", text[s:e]).strip(" ,.?!;:'’") for s, e in sorted(spans)]
+        return list(dict.fromkeys(f for f in found if f))
+
     def question(self, text: str) -> QuestionAnalysis:
         """The question analyzed. Names that rag.followup carried over from earlier turns ("… (Ilse Varga,
         Amberlin)") help find the story but are guesses, so they are not among the names it requires."""
@@ -201,6 +216,7 @@ def _bounded_sentences(doc, max_words: int):
             yield doc[piece[0].i:piece[-1].i + 1]
 
 
+_POSSESSIVE_END = re.compile(r"['’]s?$")
 _NOT_NAMES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # rag.followup appends "(Name, Name)" to a follow-up
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}

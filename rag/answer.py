@@ -229,7 +229,7 @@ class ExtractiveAnswerer:
                       passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        return standalone_question(question, history)
+        return standalone_question(question, history, self.analyzer.names)
 
     def findings(self, question: str, passages: list[Passage]) -> "Findings":
         """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""

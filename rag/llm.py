@@ -25,7 +25,6 @@ from rag.check import CheckResult, CitationChecker
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import ConfigError, LLMTimeout, LLMUnavailable, RagError
-from rag.followup import entities, standalone_question
 from rag.models import Answer, Passage, Token, Turn, drained
 
 log = logging.getLogger(__name__)
@@ -273,7 +272,7 @@ class GenerativeAnswerer:
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """A standalone question: the LLM rewrites a follow-up the heuristic says leans on the history;
         the heuristic's version stands when the LLM fails or its rewrite drops every carried name."""
-        heuristic = standalone_question(question, history)
+        heuristic = self.extractive.rewrite(question, history)
         if heuristic == question:
             return question
         prompt = render(self.prompts.rewrite, history=history_block(history), question=question)
@@ -291,7 +290,7 @@ class GenerativeAnswerer:
         """A question of sensible length that names something from the previous user turn, keeps at least
         half of the follow-up's own content words and is not just the previous question again."""
         previous = next(t.content for t in reversed(history) if t.role == "user")
-        carried = [e for e in entities(previous) if e.lower() not in question.lower()]
+        carried = [e for e in self.extractive.analyzer.names(previous) if e.lower() not in question.lower()]
         own = self.checker.terms(question)
         kept = own & self.checker.terms(rewritten)
         return (rewritten.endswith("?") and len(rewritten) <= REWRITE_MAX_CHARS

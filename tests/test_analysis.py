@@ -60,3 +60,9 @@ def test_the_question_says_whether_it_asks_for_the_subject_or_the_object_of_its_
                                                                                     verb):
     analysis = analyzer.question(question)
     assert (analysis.asked_role, analysis.asked_verb) == (role, verb)
+
+
+def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):
+    assert analyzer.names("Who did Ilse Varga meet in Amberlin on Monday?") == ["Ilse Varga", "Amberlin", "Monday"]
+    assert analyzer.names("Which country hosted North Korea's vice foreign minister?") == ["North Korea"]
+    assert analyzer.names("When will they hold their next talks?") == []

@@ -391,7 +391,7 @@ class ExtractiveAnswerer:
         -> the date of the best-matching dated article; "What is the headline of the report on X?" -> its
         title."""
         field = _article_field_asked(question)
-        holding = [p for p in passages if getattr(p, field or "", None)]
+        holding = [p for p in passages if getattr(p, field)] if field else []
         if not holding:
             return None
         best_article = next((passages[s.passage_index].article_id for s in ranked

@@ -142,7 +142,7 @@ class Analyzer:
                     spans[-1] = (spans[-1][0], token.idx + len(token))  # "Ilse" "Varga": one name
                 else:
                     spans.append((token.idx, token.idx + len(token)))
-        found = [_POSSESSIVE_END.sub("", text[s:e]).strip(" ,.?!;:'’") for s, e in sorted(spans)]
+        found = [without_possessive(text[s:e]).strip(" ,.?!;:'’") for s, e in sorted(spans)]
         return list(dict.fromkeys(f for f in found if f))
 
     def question(self, text: str) -> QuestionAnalysis:
@@ -216,7 +216,14 @@ def _bounded_sentences(doc, max_words: int):
             yield doc[piece[0].i:piece[-1].i + 1]
 
 
-_POSSESSIVE_END = re.compile(r"['’]s?$")
+_POSSESSIVE_END = re.compile(r"\s*['’]s?$")
+
+
+def without_possessive(text: str) -> str:
+    """ "North Korea" for "North Korea's": a name without its possessive ending."""
+    return _POSSESSIVE_END.sub("", text)
+
+
 _NOT_NAMES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # rag.followup appends "(Name, Name)" to a follow-up
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}

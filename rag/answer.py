@@ -29,7 +29,8 @@ import numpy as np
 import Stemmer
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from rag.analysis import AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span
+from rag.analysis import (AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span,
+                          without_possessive)
 from rag.embedding import Embedder
 from rag.followup import standalone_question
 from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
@@ -417,13 +418,12 @@ def _article_field_asked(question: QuestionAnalysis) -> str | None:
 
 
 _FUNCTION_WORDS = {"a", "an", "the", "of", "and", "in", "on", "for", "to", "'s", "s"}
-_POSSESSIVE_END = re.compile(r"\s*['’]s?$")
 _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
 
 
 def _strip_determiners(text: str) -> str:
     """The words of a phrase without a leading determiner and without a possessive ending ("North Korea's")."""
-    return _POSSESSIVE_END.sub("", _DETERMINERS.sub("", " ".join(text.split()))).strip(" ,;:.")
+    return without_possessive(_DETERMINERS.sub("", " ".join(text.split()))).strip(" ,;:.")
 
 
 def _preferred(question: QuestionAnalysis) -> frozenset[str]:
@@ -453,8 +453,16 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
 
 def _chunks_naming(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
     """The sentence's noun chunks that hold one of the question's names."""
-    starts = [start for lemma, start in zip(sentence.terms, sentence.term_starts) if stem(lemma) in names]
-    return [c for c in sentence.chunks if any(c.start <= start < c.end for start in starts)]
+    return _holding(sentence.chunks, _name_starts(sentence, names))
+
+
+def _name_starts(sentence: SentenceAnalysis, names: set[str]) -> list[int]:
+    """Where the sentence's words that are one of the question's names start."""
+    return [start for lemma, start in zip(sentence.terms, sentence.term_starts) if stem(lemma) in names]
+
+
+def _holding(spans: Sequence[Span], starts: list[int]) -> list[Span]:
+    return [s for s in spans if any(s.start <= start < s.end for start in starts)]
 
 
 _POSSESSIVE = re.compile(r"['’]s?\s*$|^\s*['’]s\b")
@@ -496,9 +504,9 @@ def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list
     counterpart, Amartuvshin Gombosuren"; "Varga, the minister of trade, said". A phrase is a noun chunk
     with the chunks "of" joins to it; a phrase that is itself a name is another item of a list, not one."""
     ends = {c.end for c in sentence.chunks}  # a name that ends its phrase: not "North Korea's" in "North
-    anchors = [e for e in sentence.entities  # Korea's minister"
-               if e.label in ANY_NAME and e.end in ends and _holds_name(sentence, e, names)] \
-        or _chunks_naming(sentence, names)
+    starts = _name_starts(sentence, names)  # Korea's minister"
+    anchors = _holding([e for e in sentence.entities if e.label in ANY_NAME and e.end in ends], starts) \
+        or _holding(sentence.chunks, starts)
     names_at = [e for e in sentence.entities if e.label in ANY_NAME]
     found = []
     for phrase in _phrases(sentence, text):
@@ -535,11 +543,6 @@ def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:
         else:
             phrases.append(chunk)
     return phrases
-
-
-def _holds_name(sentence: SentenceAnalysis, span: Span, names: set[str]) -> bool:
-    return any(span.start <= start < span.end and stem(lemma) in names
-               for lemma, start in zip(sentence.terms, sentence.term_starts))
 
 
 def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]) -> float:

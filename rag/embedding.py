@@ -2,6 +2,11 @@
 
 Two backends run the same all-MiniLM-L6-v2: `torch` (sentence-transformers on PyTorch) and `onnx-int8` (ONNX
 Runtime on an int8 export of the same weights, built once per machine by rag/onnx_model.py).
+
+A passage's sentences get their vectors from the passage's own pass (`Embedder.embed_with_spans`): the mean of
+the model's token vectors inside each sentence, normalized. A sentence is so read in its context (what "he" or
+"the deal" stands for is in the tokens around it), and ingestion runs the model once per passage instead of once
+more per sentence.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -17,6 +23,7 @@ import numpy as np
 
 from rag.config import PACKAGED_MODEL, Settings, default_cache_dir
 from rag.errors import ConfigError
+from rag.onnx_model import OUTPUT, TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,31 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's pass through the model: its vector, and each word piece's vector with its character span
+    in the text (special tokens have the span (0, 0))."""
+    vector: np.ndarray
+    tokens: np.ndarray
+    offsets: np.ndarray  # (n, 2)
+
+    def pooled(self, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+        """The normalized mean of the token vectors inside each (start, end) span; None for a span the model
+        did not read to its end (the text was cut at its word-piece limit)."""
+        starts, ends = self.offsets[:, 0], self.offsets[:, 1]
+        real = ends > starts
+        read_to = int(ends[real].max()) if real.any() else 0
+        found = []
+        for start, end in spans:
+            inside = real & (starts >= start) & (ends <= end)
+            if end > read_to or not inside.any():
+                found.append(None)
+                continue
+            mean = self.tokens[inside].mean(axis=0)
+            found.append(mean / (np.linalg.norm(mean) or 1.0))
+        return found
+
+
 class TorchEncoder:
     """sentence-transformers on PyTorch."""
 
@@ -55,6 +87,18 @@ class TorchEncoder:
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                   convert_to_numpy=True, show_progress_bar=False)
+
+    def encode_tokens(self, texts: list[str], batch_size: int) -> list[TokenVectors]:
+        outputs = self._model.encode(texts, batch_size=batch_size, output_value=None, show_progress_bar=False)
+        offsets = self._model.tokenizer(texts, return_offsets_mapping=True, truncation=True,
+                                        max_length=self._model.max_seq_length)["offset_mapping"]
+        found = []
+        for output, text_offsets in zip(outputs, offsets):
+            n = int(output["attention_mask"].sum())
+            vector = output["sentence_embedding"].float().numpy()
+            found.append(TokenVectors(vector / (np.linalg.norm(vector) or 1.0),
+                                      output["token_embeddings"][:n].float().numpy(), np.asarray(text_offsets[:n])))
+        return found
 
 
 class OnnxEncoder:
@@ -84,8 +128,19 @@ class OnnxEncoder:
             input_ids = np.array([encoding.ids], dtype=np.int64)
             feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
                      "token_type_ids": np.zeros_like(input_ids)}
-            vectors[row] = self._session.run(None, feeds)[0][0]
+            vectors[row] = self._session.run([OUTPUT], feeds)[0][0]
         return vectors
+
+    def encode_tokens(self, texts: list[str], batch_size: int) -> list[TokenVectors]:
+        """One text per call, as encode()."""
+        found = []
+        for encoding in self._tokenizer.encode_batch(texts):
+            input_ids = np.array([encoding.ids], dtype=np.int64)
+            feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
+                     "token_type_ids": np.zeros_like(input_ids)}
+            vector, tokens = self._session.run([OUTPUT, TOKENS], feeds)
+            found.append(TokenVectors(vector[0], tokens[0], np.asarray(encoding.offsets)))
+        return found
 
 
 def session_options(threads: int):
@@ -159,6 +214,23 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._encoder.encode(list(texts), batch_size or self.batch_size)
         return vectors.astype(np.float32, copy=False)
+
+    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                         ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and, from the same pass, one for each of its (start, end) character spans (see
+        TokenVectors.pooled). A span the model did not read is embedded on its own."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        passes = self._encoder.encode_tokens(list(texts), self.batch_size)
+        pooled = [found.pooled(text_spans) for found, text_spans in zip(passes, spans)]
+        unread = [(row, n) for row, vectors in enumerate(pooled) for n, v in enumerate(vectors) if v is None]
+        if unread:
+            alone = self.embed([texts[row][slice(*spans[row][n])] for row, n in unread])
+            for (row, n), vector in zip(unread, alone):
+                pooled[row][n] = vector
+        span_vectors = [np.asarray(vectors, dtype=np.float32).reshape(len(vectors), self.dimension)
+                        for vectors in pooled]
+        return np.stack([found.vector for found in passes]).astype(np.float32, copy=False), span_vectors
 
     def clear_cache(self) -> None:
         """Forget cached embeddings (benchmarks measure cold questions this way)."""

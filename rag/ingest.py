@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
+import numpy as np
 from tqdm import tqdm
 
 from rag.analysis import Analyzer
 from rag.chunking import chunk_article
 from rag.config import Settings
 from rag.corpus import LoadResult, load_articles
-from rag.embedding import Embedder
+from rag.embedding import Embedder, available_cores
 from rag.errors import IngestLocked
 from rag.models import Article, Chunk, IngestReport
 from rag.store import ANALYSIS_VERSION, ArticleState, Store
@@ -56,6 +57,15 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ingestion_settings(settings: Settings) -> Settings:
+    """The settings of a process that only ingests: unless embedding_threads is set, the encoder leaves one core
+    to spaCy, which analyzes the next group of articles beside it (on 2 cores, one encoder thread used 8% less CPU
+    and was mostly faster than two: BENCHMARKS.md)."""
+    if settings.embedding_threads:
+        return settings
+    return settings.replace(embedding_threads=max(1, available_cores() - 1))
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:
@@ -134,9 +144,9 @@ class Ingestor:
         report.passages_written += self._write(pending, progress)
 
     def _write(self, articles: Sequence[Article], progress: bool) -> int:
-        """Analyze, chunk, embed (passages and their sentences) and write, a group of articles at a time. The
-        next group is analyzed (spaCy) in a second thread while this one is embedded: the encoder leaves the
-        interpreter free while it computes, so the two overlap (bench/ingest_throughput.py)."""
+        """Analyze, chunk, embed (passages, and their sentences in the same pass) and write, a group of articles
+        at a time. The next group is analyzed (spaCy) in a second thread while this one is embedded: the encoder
+        leaves the interpreter free while it computes, so the two overlap (bench/ingest_throughput.py)."""
         total = 0
         bar = tqdm(total=len(articles), unit="article", desc="ingesting", disable=not progress or not articles)
         groups = list(_groups(articles, GROUP_ARTICLES))
@@ -151,17 +161,22 @@ class Ingestor:
         return total
 
     def _embed_and_write(self, chunked: list[tuple[Article, list[Chunk]]]) -> int:
-        texts = [embedding_text(a, c) for a, chunks in chunked for c in chunks]
-        sentences = [a.body[s.start:s.end] for a, chunks in chunked for c in chunks for s in c.sentences]
-        vectors = self.embedder.embed(texts)
-        sentence_vectors = self.embedder.embed(sentences)
-        batch, offset, sentence_offset = [], 0, 0
+        """One pass of the model per passage gives the passage's vector and its sentences' (pooled from the
+        passage's token vectors: rag.embedding)."""
+        texts, spans = [], []
         for article, chunks in chunked:
-            n_sentences = sum(len(c.sentences) for c in chunks)
+            for chunk in chunks:
+                text = embedding_text(article, chunk)
+                shift = len(text) - len(chunk.text) - chunk.start  # the passage's text ends the embedded text
+                texts.append(text)
+                spans.append([(s.start + shift, s.end + shift) for s in chunk.sentences])
+        vectors, sentence_vectors = self.embedder.embed_with_spans(texts, spans)
+        batch, offset = [], 0
+        for article, chunks in chunked:
             batch.append((article, chunks, vectors[offset:offset + len(chunks)],
-                          sentence_vectors[sentence_offset:sentence_offset + n_sentences]))
+                          np.concatenate([np.zeros((0, self.embedder.dimension), np.float32),
+                                          *sentence_vectors[offset:offset + len(chunks)]])))
             offset += len(chunks)
-            sentence_offset += n_sentences
         self.store.write_articles(batch)
         return len(texts)
 

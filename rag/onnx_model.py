@@ -2,9 +2,10 @@
 model (nothing is downloaded) and kept in a cache folder: the first process builds it, later ones load it.
 
 The whole sentence-transformers pipeline is exported as one graph (transformer, mean pooling over the
-attention mask, L2 normalization), so pooling and normalization are the torch model's own. The MatMul weights
-are then quantized to int8 per output channel (onnxruntime's dynamic quantization; activations are quantized
-at run time). A folder is built under a temporary name and renamed into place, under a file lock, so two
+attention mask, L2 normalization), so pooling and normalization are the torch model's own; the graph also
+gives the transformer's token vectors, from which a passage's sentences are pooled (rag.embedding). The
+MatMul weights are then quantized to int8 per output channel (onnxruntime's dynamic quantization; activations
+are quantized at run time). A folder is built under a temporary name and renamed into place, under a file lock, so two
 processes starting at once never see half a model; a folder that fails its checks is rebuilt.
 """
 
@@ -28,9 +29,10 @@ log = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "sentence_embedding"
+TOKENS = "token_embeddings"  # the transformer's vector for each word piece, before pooling
 MODEL_FILE, TOKENIZER_FILE, META_FILE = "model.onnx", "tokenizer.json", "export.json"
 # Changing how the export is made changes this, and so the cache key: old folders are simply not used again.
-RECIPE = {"name": "onnx-int8", "version": 1, "exporter": "torch.onnx.export (TorchScript)", "opset": 17,
+RECIPE = {"name": "onnx-int8", "version": 2, "exporter": "torch.onnx.export (TorchScript)", "opset": 17,
           "quantization": {"weight_type": "QInt8", "per_channel": True, "reduce_range": True,
                            "op_types": ["MatMul"]}}
 MODEL_SUFFIXES = {".json", ".safetensors", ".bin", ".txt", ".model"}
@@ -131,12 +133,12 @@ def export_quantized(model_path: str | os.PathLike, work: Path) -> dict:
     full = work / "model-fp32.onnx"
     texts = ["a short text", "and a somewhat longer one, so that the first is padded"]
     sample = model.preprocess(texts) if hasattr(model, "preprocess") else model.tokenize(texts)
-    axes = {**{name: {0: "batch", 1: "tokens"} for name in INPUTS}, OUTPUT: {0: "batch"}}
+    axes = {**{name: {0: "batch", 1: "tokens"} for name in (*INPUTS, TOKENS)}, OUTPUT: {0: "batch"}}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Python conditions it fixed (all shape checks)
         torch.onnx.export(sentence_embedding_module(model), tuple(sample[name] for name in INPUTS), str(full),
-                          dynamo=False, input_names=list(INPUTS), output_names=[OUTPUT], dynamic_axes=axes,
-                          opset_version=RECIPE["opset"])
+                          dynamo=False, input_names=list(INPUTS), output_names=[OUTPUT, TOKENS],
+                          dynamic_axes=axes, opset_version=RECIPE["opset"])
     options, notes = RECIPE["quantization"], _QuantizerNotes()
     logging.getLogger().addFilter(notes)
     try:
@@ -163,7 +165,8 @@ def sentence_embedding_module(model):
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-            return self.model(features)[OUTPUT]
+            found = self.model(features)
+            return found[OUTPUT], found[TOKENS]
 
     return SentenceEmbedding()
 

@@ -219,7 +219,7 @@ class PassageSentences:
             log.warning("passage %s has no stored analysis (stored by an older version): answering analyzes it "
                         "now, which is slower; ingest its articles again", passage.passage_id)
         sentences = self.analyzer.articles([passage.text])[0]
-        vectors = self.embedder.embed_cached([passage.text[s.start:s.end] for s in sentences])
+        _, (vectors,) = self.embedder.embed_with_spans([passage.text], [[(s.start, s.end) for s in sentences]])
         return [StoredSentence(passage.passage_id, s, v) for s, v in zip(sentences, vectors)]
 
 

@@ -42,7 +42,9 @@ COSINE = {"hnsw:space": "cosine"}
 SET_EF_TRIES = 5  # setting ef_search while SQLite is still locked by a client that just closed the store
 
 
-ANALYSIS_VERSION = 1  # bump when what ingestion stores per sentence changes: stored articles are redone
+# Bump when what ingestion stores per sentence changes: stored articles are redone. 2: sentence vectors are
+# pooled from their passage's pass through the model (rag.embedding), no longer embedded alone.
+ANALYSIS_VERSION = 2
 
 
 @dataclass(frozen=True)

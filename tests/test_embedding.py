@@ -102,6 +102,46 @@ def test_a_text_gets_the_same_vector_alone_and_in_a_batch(first_build):
     assert np.array_equal(onnx.embed_query(TEXTS[0]), together[0])
 
 
+PASSAGE = ("Grain exports fell\nThe port was closed for a week. Its workers struck over pay. "
+           "Buyers turned to other ports, traders said.")
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    first = text.index("The port")
+    return [(first, text.index(" Its")), (text.index("Its"), text.index(" Buyers")), (text.index("Buyers"), len(text))]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_sentences_are_pooled_from_their_passage_pass(backend, first_build, torch_embedder):
+    embedder = first_build[1][0] if backend == "onnx" else torch_embedder
+    vectors, (pooled,) = embedder.embed_with_spans([PASSAGE], [_spans(PASSAGE)])
+    assert np.allclose(vectors[0], embedder.embed([PASSAGE])[0], atol=1e-5), "the passage's own vector"
+    assert pooled.shape == (3, 384) and pooled.dtype == np.float32
+    assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-4)
+    alone = embedder.embed([PASSAGE[a:b] for a, b in _spans(PASSAGE)])
+    cosines = np.sum(pooled * alone, axis=1)
+    # read in context, a sentence is near its vector alone but not equal to it
+    assert (cosines > 0.5).all() and (cosines < 0.99).all(), cosines
+    question = embedder.embed_query("Why did the port workers strike?")
+    assert int(np.argmax(pooled @ question)) == 1
+
+
+def test_pooled_sentences_agree_across_backends(first_build, torch_embedder):
+    onnx = first_build[1][0]
+    _, (a,) = onnx.embed_with_spans([PASSAGE], [_spans(PASSAGE)])
+    _, (b,) = torch_embedder.embed_with_spans([PASSAGE], [_spans(PASSAGE)])
+    assert np.sum(a * b, axis=1).min() >= 0.97
+
+
+def test_a_sentence_past_the_models_word_piece_limit_is_embedded_alone(first_build):
+    onnx = first_build[1][0]
+    long = TEXTS[-1] + "The last sentence is never read with the rest."
+    spans = [(0, TEXTS[-1].index(" Grain", 10)), (len(TEXTS[-1]), len(long))]
+    _, (pooled,) = onnx.embed_with_spans([long], [spans])
+    assert np.array_equal(pooled[1], onnx.embed([long[spans[1][0]:]])[0])
+    assert not np.allclose(pooled[0], onnx.embed([long[:spans[0][1]]])[0], atol=1e-3), "the first one was pooled"
+
+
 def test_a_later_embedder_loads_the_cached_export_without_rebuilding(first_build):
     cache, embedders, _ = first_build
     folder = export_dir(resolve_model_path("packaged:all-MiniLM-L6-v2"), cache)

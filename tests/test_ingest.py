@@ -4,8 +4,12 @@ import json
 import shutil
 from dataclasses import replace
 
+import numpy as np
+
+from rag.config import load_settings
 from rag.corpus import load_articles
-from rag.ingest import Ingestor
+from rag.embedding import available_cores
+from rag.ingest import Ingestor, embedding_text, ingestion_settings
 from tests.conftest import ARTICLES
 
 FIXTURE_QUESTIONS = ARTICLES.parents[2] / "eval" / "sets" / "fixture.jsonl"
@@ -169,3 +173,30 @@ def read_back(service, questions) -> tuple[list, list]:
     passages = sorted((p.to_dict() for p in service.store.all_passages()), key=lambda p: p["passage_id"])
     answers = [service.ask(question).to_dict() for question in questions]
     return passages, [{k: v for k, v in answer.items() if k != "timings_ms"} for answer in answers]
+
+
+def test_a_passages_sentences_are_stored_with_the_vectors_pooled_from_its_pass(service):
+    service.ingest([ARTICLES], progress=False)
+    passages = list(service.store.all_passages())
+    articles = {a.id: a for a in load_articles(ARTICLES).articles}
+    chunked = dict(Ingestor(service.store, service.embedder, service.analyzer, service.settings).chunked(
+        list(articles.values())))
+    stored = service.store.sentences_of(passages)
+    for passage in passages[:6]:
+        article = articles[passage.article_id]
+        chunk = next(c for c in chunked[article] if c.start == passage.start)
+        text = embedding_text(article, chunk)
+        shift = len(text) - len(chunk.text) - chunk.start
+        vector, (pooled,) = service.embedder.embed_with_spans(
+            [text], [[(s.start + shift, s.end + shift) for s in chunk.sentences]])
+        got = np.stack([s.vector for s in stored[passage.passage_id]])
+        assert np.allclose(got, pooled, atol=1e-6)
+        alone = service.embedder.embed([article.body[s.start:s.end] for s in chunk.sentences])
+        assert not np.allclose(got, alone, atol=1e-3), "not embedded one by one"
+
+
+
+def test_a_process_that_only_ingests_leaves_a_core_to_the_analysis():
+    settings = load_settings(env={})
+    assert ingestion_settings(settings).embedding_threads == max(1, available_cores() - 1)
+    assert ingestion_settings(settings.replace(embedding_threads=3)).embedding_threads == 3, "a set value stays"

@@ -1,10 +1,11 @@
 """Answers over the fixture corpus: the right facts, cited to the right article, and honest refusals."""
 
+import itertools
 import re
 
 import pytest
 
-from rag.answer import NO_PASSAGES, NOT_FOUND
+from rag.answer import NO_PASSAGES, NOT_FOUND, Sentence
 from rag.errors import IndexNotReady
 from rag.models import Filters, Turn
 
@@ -160,3 +161,25 @@ def test_names_carried_from_history_are_not_required(corpus_service):
     answer = corpus_service.ask("How many workers went on strike?", history=history,
                                 filters=Filters(sources=("Northern Courier",)))
     assert answer.answered and "18,000" in answer.answer
+
+
+def test_sentences_of_one_article_are_not_folded_for_being_close_in_meaning(corpus_service):
+    """A passage's sentences are read in one context, so their vectors are close (rag.embedding): within an
+    article only near-identical words make a duplicate; across articles (a story and its copy) meaning does."""
+    passages = list(corpus_service.store.all_passages())
+    stored = corpus_service.store.sentences_of(passages)
+    pairs = [(float(a.vector @ b.vector), passage, a, b) for passage in passages
+             for a, b in itertools.combinations(stored[passage.passage_id], 2)]
+    cosine, passage, first, second = max(pairs, key=lambda pair: pair[0])
+    assert cosine >= 0.9
+
+    def sentence(found, article_id):
+        return Sentence(0, found.analysis, passage.text[found.analysis.start:found.analysis.end], found.vector,
+                        article_id, score=1.0, covers=1.0)
+
+    one_article = [sentence(first, passage.article_id), sentence(second, passage.article_id)]
+    assert len(one_article[0].lemmas & one_article[1].lemmas) / len(one_article[0].lemmas | one_article[1].lemmas) < 0.6
+    assert [s.text for s in corpus_service.answerer.select(one_article)] == [s.text for s in one_article]
+    two_articles = [sentence(first, passage.article_id), sentence(second, "another-article")]
+    chosen = corpus_service.answerer.select(two_articles)
+    assert len(chosen) == 1 and chosen[0].extra == [two_articles[1]]

@@ -61,8 +61,8 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
 
 def ingestion_settings(settings: Settings) -> Settings:
     """The settings of a process that only ingests: unless embedding_threads is set, the encoder leaves one core
-    to spaCy, which analyzes the next group of articles beside it (on 2 cores, one encoder thread used 8% less CPU
-    and was mostly faster than two: BENCHMARKS.md)."""
+    to spaCy, which analyzes the next group of articles beside it (on 2 cores the full Reuters collection took
+    755 s with one encoder thread, 788 s with two: BENCHMARKS.md)."""
     if settings.embedding_threads:
         return settings
     return settings.replace(embedding_threads=max(1, available_cores() - 1))

@@ -187,13 +187,12 @@ def test_a_passages_sentences_are_stored_with_the_vectors_pooled_from_its_pass(s
         chunk = next(c for c in chunked[article] if c.start == passage.start)
         text = embedding_text(article, chunk)
         shift = len(text) - len(chunk.text) - chunk.start
-        vector, (pooled,) = service.embedder.embed_with_spans(
+        _, (pooled,) = service.embedder.embed_with_spans(
             [text], [[(s.start + shift, s.end + shift) for s in chunk.sentences]])
         got = np.stack([s.vector for s in stored[passage.passage_id]])
         assert np.allclose(got, pooled, atol=1e-6)
         alone = service.embedder.embed([article.body[s.start:s.end] for s in chunk.sentences])
         assert not np.allclose(got, alone, atol=1e-3), "not embedded one by one"
-
 
 
 def test_a_process_that_only_ingests_leaves_a_core_to_the_analysis():

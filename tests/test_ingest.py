@@ -10,6 +10,7 @@ from rag.config import load_settings
 from rag.corpus import load_articles
 from rag.embedding import available_cores
 from rag.ingest import Ingestor, embedding_text, ingestion_settings
+from rag.store import ANALYSIS_VERSION
 from tests.conftest import ARTICLES
 
 FIXTURE_QUESTIONS = ARTICLES.parents[2] / "eval" / "sets" / "fixture.jsonl"
@@ -199,3 +200,14 @@ def test_a_process_that_only_ingests_leaves_a_core_to_the_analysis():
     settings = load_settings(env={})
     assert ingestion_settings(settings).embedding_threads == max(1, available_cores() - 1)
     assert ingestion_settings(settings.replace(embedding_threads=3)).embedding_threads == 3, "a set value stays"
+
+
+def test_an_article_stored_by_an_older_analysis_is_analyzed_and_embedded_again(service, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, corpus)
+    service.ingest([corpus], progress=False)
+    old = service.store.articles.get(ids=["rail-strike"], include=["metadatas"])["metadatas"][0]
+    service.store.articles.update(ids=["rail-strike"], metadatas=[{**old, "analysis_version": ANALYSIS_VERSION - 1}])
+    again = service.ingest([corpus], progress=False)
+    assert again.updated == ["rail-strike"] and again.added == [] and again.unchanged == 6
+    assert service.store.article_states()["rail-strike"].analysis_version == ANALYSIS_VERSION

@@ -351,13 +351,14 @@ class ExtractiveAnswerer:
         question_text = (question.own_text or question.text).lower()  # not the names carried from earlier turns
         names = {stem(t) for t in question.name_terms}
         focus = question.focus if by_focus else ""
-        headed = any(c.label == focus for s in pool  # else any phrase of the lead sentence
-                     for c in _phrases(s.analysis, passages[s.passage_index].text))
+        # an untyped question with no phrase headed by the asked noun near: any phrase of the lead sentence
+        lead_fallback = types is None and not any(c.label == focus for s in pool
+                                                  for c in _phrases(s.analysis, passages[s.passage_index].text))
         called = asks_what_subject_is_called(question)
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
-            spans = _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and not headed)
+            spans = _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback)
             side = _answer_side(question, sentence.analysis, text)
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, names)]

@@ -125,22 +125,23 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch([text.strip() for text in texts])
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         for row, encoding in enumerate(encodings):
-            input_ids = np.array([encoding.ids], dtype=np.int64)
-            feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
-                     "token_type_ids": np.zeros_like(input_ids)}
-            vectors[row] = self._session.run([OUTPUT], feeds)[0][0]
+            vectors[row] = self._session.run([OUTPUT], _feeds(encoding.ids))[0][0]
         return vectors
 
     def encode_tokens(self, texts: list[str], batch_size: int) -> list[TokenVectors]:
         """One text per call, as encode()."""
         found = []
         for encoding in self._tokenizer.encode_batch(texts):
-            input_ids = np.array([encoding.ids], dtype=np.int64)
-            feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
-                     "token_type_ids": np.zeros_like(input_ids)}
-            vector, tokens = self._session.run([OUTPUT, TOKENS], feeds)
+            vector, tokens = self._session.run([OUTPUT, TOKENS], _feeds(encoding.ids))
             found.append(TokenVectors(vector[0], tokens[0], np.asarray(encoding.offsets)))
         return found
+
+
+def _feeds(ids: list[int]) -> dict[str, np.ndarray]:
+    """The graph's inputs for one text, unpadded."""
+    input_ids = np.array([ids], dtype=np.int64)
+    return {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
+            "token_type_ids": np.zeros_like(input_ids)}
 
 
 def session_options(threads: int):

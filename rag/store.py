@@ -451,8 +451,7 @@ def _passage_records(batch) -> tuple[list[str], list[list[float]], list[str], li
 
 def _add(collection, ids: list[str], **columns: list) -> None:
     """Write these records a slice at a time (Chroma caps one write's size). An upsert: a record left by a
-    write that failed half-way, or one Chroma still lists after deleting it, is replaced rather than refused
-    (Chroma's add raised DuplicateIDError in tests/test_articles_api.py's rewrites, now and then)."""
+    write that failed half-way is replaced rather than refused."""
     for first in range(0, len(ids), WRITE_SLICE):
         part = slice(first, first + WRITE_SLICE)
         collection.upsert(ids=ids[part], **{name: values[part] for name, values in columns.items()})

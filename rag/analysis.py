@@ -243,8 +243,8 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                 focus = following.lemma_.lower()
                 if lower in ("what", "which"):  # "what kind of X", "which two countries": the head noun
                     head = _chunk_head_after(doc, following.i)
-                    if following.lemma_ == "be" and following.dep_ == "ROOT":  # "What is the capacity of the
-                        head = _subject_noun_after(doc, following)  # park?": the thing asked for
+                    if following.lemma_ == "be":  # "What is the capacity of the park?": the thing asked for
+                        head = _subject_noun_after(doc, following)
                     focus = head or focus
             break
     name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
@@ -282,11 +282,12 @@ def _asked_role(wh) -> tuple[str, str]:
 def _subject_noun_after(doc, copula) -> str | None:
     """The common noun heading the first noun chunk that hangs on this "is" and ends the question ("capacity"
     in "What is the capacity of the park?"); None when that chunk is a name or a pronoun ("What is Brightfen?",
-    "What is it?") or when more of the question follows it ("What is the reliquary worth?": a worth)."""
+    "What is it?") or when more of the question hangs on the "is" after it ("What is the reliquary worth?"
+    parsed with "worth" beside the reliquary)."""
     chunk = next((c for c in doc.noun_chunks if c.start > copula.i and c.root.head == copula), None)
     if chunk is None or chunk.root.pos_ != "NOUN":
         return None
-    if any(not t.is_punct for t in doc[chunk.root.right_edge.i + 1:]):
+    if any(not t.is_punct and t.head == copula for t in doc[chunk.root.right_edge.i + 1:]):
         return None
     return _chunk_head_after(doc, chunk.root.i)
 

@@ -355,6 +355,7 @@ class ExtractiveAnswerer:
         lead_fallback = types is None and not any(c.label == focus for s in pool
                                                   for c in _phrases(s.analysis, passages[s.passage_index].text))
         called = asks_what_subject_is_called(question)
+        naming = asks_for_a_name(question)
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
@@ -362,6 +363,8 @@ class ExtractiveAnswerer:
             side = _answer_side(question, sentence.analysis, text)
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, names)]
+            if naming:
+                spans = [*spans, *_named(sentence.analysis, text)]
             for span in spans:
                 span = _past_asked_head(span, text, asked)
                 words = _strip_determiners(text[span.start:span.end])
@@ -376,11 +379,13 @@ class ExtractiveAnswerer:
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
                 if types is not None and span.label in PLACES and types & PLACES and _possessive(text, span):
                     score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
+                if types is not None and span.label in PLACES and types & PLACES and _locative(text, span):
+                    score += LOCATIVE_WEIGHT  # where something happened, rather than who took part in it
                 score -= 0.3 * len(span_terms & asked) / len(span_terms)  # partly what the question names
                 if side is not None:  # on the side of the question's verb where its subject or object stands
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
-                if span.label == APPOSITION:
-                    score += 0.3  # what the text calls the subject asked about
+                if span.label in (APPOSITION, NAMED):
+                    score += 0.3  # what the text calls the subject asked about, or the name it gives
                 elif any(c.start <= span.start and span.end <= c.end for c in described):
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
                 current = found.get(key)
@@ -389,7 +394,7 @@ class ExtractiveAnswerer:
                     found[key] = Candidate(words, key, sentence, Span(start, start + len(words), span.label), score,
                                            closeness, (current.passages if current else set()))
                 found[key].passages.add(passages[sentence.passage_index].article_id)
-        return _merge_contained(list(found.values()))
+        return _merge_contained(list(found.values()), asked)
 
     # --- questions about an article's own date ----------------------------------------------------------
     def publication_answer(self, question: QuestionAnalysis, ranked: list[Sentence],
@@ -429,7 +434,7 @@ _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her
 
 def _strip_determiners(text: str) -> str:
     """The words of a phrase without a leading determiner and without a possessive ending ("North Korea's")."""
-    return without_possessive(_DETERMINERS.sub("", " ".join(text.split()))).strip(" ,;:.")
+    return without_possessive(_DETERMINERS.sub("", " ".join(text.split()).lstrip("("))).strip(" ,;:.")
 
 
 def _preferred(question: QuestionAnalysis) -> frozenset[str]:
@@ -451,10 +456,42 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
     relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
-        return [e for e in sentence.entities if e.label in types]
+        spans = [e for e in sentence.entities if e.label in types]
+        if types & PLACES:  # the small model takes a city it does not know for a firm or a person; "in" tells
+            spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place
+                      if e.label in ANY_NAME - PLACES - {"NORP"} and _locative(text, e, "in")]
+        return spans
     phrases = _phrases(sentence, text)
     headed = [c for c in phrases if c.label == focus]
-    return headed or ([*sentence.entities, *phrases] if lead else [])
+    return [*headed, *_names_beside(sentence, text, headed)] or ([*sentence.entities, *phrases] if lead else [])
+
+
+_BESIDE = re.compile(r"\s*[,(]?\s*")
+
+
+def _names_beside(sentence: SentenceAnalysis, text: str, phrases: list[Span]) -> list[Span]:
+    """The names set right beside these phrases, or ending them, which name what the phrase describes: "the
+    nation's oldest film society Doc Films", "Chicago Pile-1 (the first man-made nuclear reaction)". Labelled as
+    the phrase."""
+    found = []
+    for phrase in phrases:
+        for name in sentence.entities:
+            if name.label in ANY_NAME and (
+                    (name.start >= phrase.end and _BESIDE.fullmatch(text, phrase.end, name.start))
+                    or (name.end <= phrase.start and _BESIDE.fullmatch(text, name.end, phrase.start))
+                    or (phrase.start < name.start and name.end == phrase.end)):
+                found.append(Span(name.start, name.end, phrase.label))
+    return found
+
+
+_LOCATIVE = {"in": re.compile(r"\bin\s+(?:the\s+)?$", re.IGNORECASE),
+             "in or at": re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)}
+
+
+def _locative(text: str, span: Span, prepositions: str = "in or at") -> bool:
+    """The span stands where the place of events does: after "in" or "at" ("the talks held in Ulaanbaatar"),
+    not as a party ("between North Korea and Mongolia") or a destination ("a mission to Mongolia")."""
+    return bool(_LOCATIVE[prepositions].search(text, max(0, span.start - 12), span.start))
 
 
 def _chunks_naming(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
@@ -479,6 +516,7 @@ def _possessive(text: str, span: Span) -> bool:
 
 
 SIDE_WEIGHT = 0.15
+LOCATIVE_WEIGHT = 0.1
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
 
@@ -501,6 +539,22 @@ def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: s
 
 
 APPOSITION = "APPOSITION"  # the label of a candidate that is a phrase set beside a name
+NAMED = "NAMED"  # the label of a candidate that follows "called", "named", "known as"…
+NAMING = frozenset(map(stem, "name call brand rebrand rename dub title term".split()))
+_NAMED_BEFORE = re.compile(r"\b(?:(?:call|nam|brand|rebrand|renam|dubb|titl|term)ed(?:\s+as)?|known\s+as)\s+[\"“‘']?$",
+                           re.IGNORECASE)
+_NAME_WORD = re.compile(r"\bnames?\b", re.IGNORECASE)
+
+
+def asks_for_a_name(question: QuestionAnalysis) -> bool:
+    """ "What did BSkyB name its service?", "What is the plant called?", "What is the name of the society?"."""
+    return stem(question.root) in NAMING or bool(_NAME_WORD.search(question.own_text or question.text))
+
+
+def _named(sentence: SentenceAnalysis, text: str) -> list[Span]:
+    """The names and noun phrases the sentence gives after "called", "named", "branded", "known as"…"""
+    return [Span(s.start, s.end, NAMED) for s in (*sentence.entities, *_phrases(sentence, text))
+            if _NAMED_BEFORE.search(text, max(sentence.start, s.start - 20), s.start)]
 _COMMA = re.compile(r"\s*,\s*")
 _OF = re.compile(r"\s+of\s+")
 
@@ -564,17 +618,24 @@ def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]
     return sum(weights[t] / (1.0 + d / 20.0) for t, d in nearest.items()) / total if total > 0 else 0.0
 
 
-def _merge_contained(candidates: list[Candidate]) -> list[Candidate]:
-    """A candidate inside a longer one ("November 17" in "November 17, 2019") lends it its support."""
+def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candidate]:
+    """A candidate inside a longer one ("November 17" in "November 17, 2019") lends it its support, unless the
+    longer one adds mostly the question's own words ("the nation's oldest film society Doc Films")."""
     keep = []
     for candidate in sorted(candidates, key=lambda c: -len(c.key)):
-        host = next((k for k in keep if re.search(rf"\b{re.escape(candidate.key)}\b", k.key)), None)
+        host = next((k for k in keep if re.search(rf"\b{re.escape(candidate.key)}\b", k.key)
+                     and not _mostly_asked(k.key.replace(candidate.key, " "), asked)), None)
         if host is None:
             keep.append(candidate)
         else:
             host.passages |= candidate.passages
             host.score = max(host.score, candidate.score)
     return keep
+
+
+def _mostly_asked(text: str, asked: set[str]) -> bool:
+    words = {stem(w) for w in re.findall(r"\w+", text.lower())} - _FUNCTION_WORDS
+    return bool(words) and 2 * len(words & asked) >= len(words)
 
 
 QUESTION_WORDS = Path(__file__).resolve().parent / "lexicon" / "question_words.txt"

@@ -102,6 +102,15 @@ def test_short_answers_from_the_words_around_them(seed_client, question, short):
     assert data["answered"] and data["short_answer"]["text"] == short
 
 
+@pytest.mark.parametrize("question", ["In which city were the talks held?", "Where did the talks take place?"])
+def test_the_place_of_the_talks_is_the_name_after_in(seed_service, question):
+    # the small model takes Ulaanbaatar for an organization; "held in Ulaanbaatar" tells it is a place, and
+    # the countries are the parties ("between North Korea and Mongolia"), not the place of the talks
+    passages = seed_service.retriever.retrieve(question, 5, None).passages
+    short = seed_service.answerer.findings(question, passages).short
+    assert short is not None and short.text == "Ulaanbaatar"
+
+
 @pytest.mark.parametrize("question", ["What is the headline of the March 2024 report on the talks?",
                                       "What was the title of the article about the Ulaanbaatar dialogue?"])
 def test_the_headline_of_a_report_is_its_title(seed_client, question):

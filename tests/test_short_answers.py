@@ -1,0 +1,49 @@
+"""Short answers chosen by the sentence's structure, over articles written for these checks (each a construction
+the model's entity types alone do not settle)."""
+
+import pytest
+
+from rag.service import build_service
+from tests.conftest import clear_chroma_cache, make_settings
+
+ARTICLES = {
+    "velmar-broadcasting.txt": """Velmar Broadcasting expands its satellite service
+
+Velmar Broadcasting said on Tuesday that its satellite service had reached its target. The broadcaster said its \
+reach into 36% of households in the country represented an audience of more than 20 million people. Key selling \
+points were better picture quality, more channels and an interactive service branded Openline. The channel \
+Velmar Travel was later rebranded as Journeys TV.
+""",
+    "harlow-university.txt": """Student life at Harlow University
+
+Students at Harlow University run more than 300 clubs. Among the best known is the nation's oldest continuously \
+running student film society Reel Society, which shows films every week. The physics department was the site of \
+Harlow Pile-1 (the first nuclear reactor built on a campus in the region).
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def short_service(tmp_path_factory, embedder, analyzer):
+    folder = tmp_path_factory.mktemp("short-articles")
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    service = build_service(make_settings(tmp_path_factory.mktemp("short-store")), embedder, analyzer)
+    service.ingest([folder], progress=False)
+    yield service
+    clear_chroma_cache()
+
+
+@pytest.mark.parametrize("question, short", [
+    # the name a naming verb gives ("branded", "rebranded as"), not the phrase nearest the question's words
+    ("What did Velmar Broadcasting name its interactive service?", "Openline"),
+    ("What was Velmar Travel later rebranded as?", "Journeys TV"),
+    # the name set right beside the phrase the question describes, before or after it
+    ("What is the name of the country's oldest continuously running student film society?", "Reel Society"),
+    ("What was the name of the first nuclear reactor built on a campus in the region?", "Harlow Pile-1"),
+    # "What was the target percentage…": the subject of "was" is the asked thing, a percentage
+    ("What was the target percentage of households Velmar Broadcasting wanted to reach?", "36%"),
+])
+def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
+    answer = short_service.ask(question)
+    assert answer.answered and answer.short_answer is not None and answer.short_answer.text == short

@@ -80,6 +80,8 @@ class QuestionAnalysis:
     # BSkyB name it?"), "passive" ("What was developed for the Air Force?"), "" (copula, other questions)
     asked_role: str = ""
     asked_verb: str = ""  # that verb's lemma
+    past: bool = False  # its first verb is in the past tense: asks about something done ("When did the talks
+    # take place?"), not planned or current ("When is the meeting scheduled?")
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -260,9 +262,11 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
     return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
-                            yes_no, text[:names_end], root, several, role, verb)
+                            yes_no, text[:names_end], root, several, role, verb,
+                            next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD")
 
 
+_FINITE = {"VBD", "VBZ", "VBP", "MD"}  # the tags of a verb that carries the tense ("did", "is", "will")
 _ROLES = {"nsubj": "subject", "csubj": "subject", "nsubjpass": "passive", "dobj": "object", "dative": "object",
           "oprd": "object", "pobj": "object"}
 

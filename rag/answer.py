@@ -17,6 +17,7 @@ analysis (rag.analysis) and embedding were stored at ingest; only the question i
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -76,6 +77,7 @@ DESCRIBING = frozenset({"describe", "call", "characterize", "characterise", "por
 ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
 PUBLISHING = frozenset({"publish", "report", "write", "post", "print", "date"})  # "When was it published?"
+PUBLICATION = frozenset({"publication", "publish", "published"})  # "the publication date"
 ARTICLE_WORDS = frozenset({"article", "report", "story", "piece"})  # "the title of the report": its headline
 
 
@@ -180,6 +182,7 @@ class Findings:
     evidence: Evidence
     published: Answer | None  # the answer from the article's date, for "when was it published?"
     yes_no: bool = False
+    reported: bool = False  # the short answer is the date of the lead sentence's article (see reported_on)
 
 
 @dataclass
@@ -230,6 +233,9 @@ class ExtractiveAnswerer:
             return (yield from said(Answer(question=question, answer=NOT_FOUND, answered=False,
                                            answerer=self.name, passages=passages)))
         text, citations = yield from compose(found.chosen, passages)
+        if found.reported:  # the lead sentence's passage carries marker 1
+            yield Token(" " + (dating := f"No sentence gives its date; the report is dated {found.short.text}. [1]"))
+            text = f"{text} {dating}"
         return Answer(question=question, answer=text, answered=True, answerer=self.name, citations=citations,
                       passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
 
@@ -248,8 +254,23 @@ class ExtractiveAnswerer:
         short, candidate = self.short_answer(analysis, sentences, passages)
         chosen = self.with_every_name(analysis, self.select(sentences, candidate and candidate.sentence), sentences)
         names_found = not self.require_question_names or names_in(analysis, chosen, passages, stored)
-        return Findings(chosen, short, Evidence.of(analysis, chosen, candidate, names_found), published,
-                        analysis.yes_no)
+        evidence = Evidence.of(analysis, chosen, candidate, names_found)
+        reported = short is None and self.reported_on(analysis, chosen, passages, evidence)
+        if reported:
+            lead = passages[chosen[0].passage_index]
+            short = ShortAnswer(text=lead.date, passage_id=lead.passage_id, article_id=lead.article_id, start=None,
+                                end=None, passage_start=None, passage_end=None, confidence=0.5)
+            evidence = dataclasses.replace(evidence, short=True, short_score=evidence.score)
+        return Findings(chosen, short, evidence, published, analysis.yes_no, reported)
+
+    def reported_on(self, question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage],
+                    evidence: "Evidence") -> bool:
+        """ "When did the talks take place?" where no sentence of the evidence dates them: the date of the
+        article that reports them says when by (news reports what has just happened). Only for what was done
+        (not "When is the next meeting scheduled?"), and only when the evidence answers otherwise."""
+        return (question.wh == "when" and question.past and bool(chosen)
+                and bool(passages[chosen[0].passage_index].date)
+                and self.holds_answer(dataclasses.replace(evidence, typed=False)))
 
     def holds_answer(self, evidence: "Evidence") -> bool:
         return holds_answer(evidence, self.min_score, self.min_coverage, self.close_meaning, self.same_meaning)
@@ -370,6 +391,9 @@ class ExtractiveAnswerer:
                 words = _strip_determiners(text[span.start:span.end])
                 if not words or words.lower() in question_text:
                     continue
+                if question.wh == "when" and (_DURATION.search(words) or (
+                        question.past and _after_report(words, passages[sentence.passage_index].date))):
+                    continue  # "two years", "recent years": how long, not when; a year after the report: to come
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
                     continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
@@ -422,6 +446,8 @@ def _article_field_asked(question: QuestionAnalysis) -> str | None:
     """ "date" for "when was it published?", "title" for "what is the headline (the title of the report)?"."""
     if question.wh == "when" and question.root in PUBLISHING:
         return "date"
+    if question.wh in ("what", "which") and question.focus == "date" and PUBLICATION & set(question.terms):
+        return "date"  # "What is the publication date of the report?"
     if question.wh in ("what", "which") and (
             question.focus == "headline" or (question.focus == "title" and ARTICLE_WORDS & set(question.terms))):
         return "title"
@@ -631,6 +657,18 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
             host.passages |= candidate.passages
             host.score = max(host.score, candidate.score)
     return keep
+
+
+_DURATION = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)$", re.IGNORECASE)
+
+
+_YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})\b")
+
+
+def _after_report(words: str, date: str | None) -> bool:
+    """Every year the words name is later than the year of the report (a date it gives for what is to come)."""
+    years = [int(y) for y in _YEAR.findall(words)]
+    return bool(date and years and _YEAR.match(date[:4])) and min(years) > int(date[:4])
 
 
 def _mostly_asked(text: str, asked: set[str]) -> bool:

@@ -64,9 +64,10 @@ def test_who_did_pak_myong_ho_meet_in_ulaanbaatar(seed_client):
     assert cited and all("Amartuvshin Gombosuren" in bodies[article_id] for article_id in cited)
 
 
-def test_when_the_report_was_published(seed_client):
-    data = seed_client.post("/api/ask", json={
-        "question": "When was the report on the Ulaanbaatar talks published?"}).get_json()
+@pytest.mark.parametrize("question", ["When was the report on the Ulaanbaatar talks published?",
+                                      "What is the publication date of the report on the Ulaanbaatar talks?"])
+def test_when_the_report_was_published(seed_client, question):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
     assert data["answered"] and data["short_answer"]["text"] == "2024-03-11" and "2024-03-11" in data["answer"]
     assert [c["article_id"] for c in data["citations"]] == [DATED]
 

@@ -20,6 +20,10 @@ Students at Harlow University run more than 300 clubs. Among the best known is t
 running student film society Reel Society, which shows films every week. The physics department was the site of \
 Harlow Pile-1 (the first nuclear reactor built on a campus in the region).
 """,
+    "kaldor-bridge.txt": """date 2024-05-02 Kaldor approves the river bridge
+
+The Kaldor city council approved the plan for a new river bridge, after two years of debate. The bridge will link the old town with the harbour district and is due to open in 2027.
+""",
 }
 
 
@@ -47,3 +51,12 @@ def short_service(tmp_path_factory, embedder, analyzer):
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)
     assert answer.answered and answer.short_answer is not None and answer.short_answer.text == short
+
+
+def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):
+    answer = short_service.ask("When did the Kaldor city council approve the bridge plan?")
+    assert answer.answered and answer.short_answer.text == "2024-05-02"
+    assert answer.answer.endswith("No sentence gives its date; the report is dated 2024-05-02. [1]")
+    assert answer.citations[0].passage.article_id == "kaldor-bridge"
+    # a date the text gives is the answer itself; what is planned is never dated by the report
+    assert short_service.ask("When is the Kaldor bridge due to open?").short_answer.text == "2027"

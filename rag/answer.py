@@ -3,8 +3,10 @@ carrying [n] markers. No LLM, and no parsing or embedding of passages at questio
 analysis (rag.analysis) and embedding were stored at ingest; only the question is analyzed here.
 
 1. The question is typed by its question word: who -> a person, organization or nationality; where -> a
-   place; when -> a date or time (or the article's own date, for "when was it published?"); how many/much ->
-   a number, amount, money or percentage; which/what X -> an entity of X's kind, or a noun chunk headed by X.
+   place; when -> a date or time, not a span of time (the article's own date for "when was it published?",
+   and the report's date for what was done when no sentence dates it); how many/much -> a number, amount,
+   money or percentage; which/what X -> an entity of X's kind, or a noun chunk headed by X, or the name set
+   beside such a chunk; a question asking for a name -> also what follows "called", "named", "known as"…
 2. Each sentence of the retrieved passages is scored by the meaning of the question (embedding similarity)
    and by the question's words it holds (lemmas, weighted by how rare they are among the candidates).
 3. Short-answer candidates are the spans of the asked type in the best sentences that the question does not

@@ -79,7 +79,7 @@ DESCRIBING = frozenset({"describe", "call", "characterize", "characterise", "por
 ANY_NAME = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 VALUE_WORDS = frozenset({"worth", "cost", "price", "value", "pay", "spend"})
 PUBLISHING = frozenset({"publish", "report", "write", "post", "print", "date"})  # "When was it published?"
-PUBLICATION = frozenset({"publication", "publish", "published"})  # "the publication date"
+PUBLICATION = frozenset({"publication", "publish"})  # "the publication date"
 ARTICLE_WORDS = frozenset({"article", "report", "story", "piece"})  # "the title of the report": its headline
 
 
@@ -487,7 +487,7 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
         spans = [e for e in sentence.entities if e.label in types]
         if types & PLACES:  # the small model takes a city it does not know for a firm or a person; "in" tells
             spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place
-                      if e.label in ANY_NAME - PLACES - {"NORP"} and _locative(text, e, "in")]
+                      if e.label in ANY_NAME - PLACES - {"NORP"} and _locative(text, e, also_at=False)]
         return spans
     phrases = _phrases(sentence, text)
     headed = [c for c in phrases if c.label == focus]
@@ -512,14 +512,14 @@ def _names_beside(sentence: SentenceAnalysis, text: str, phrases: list[Span]) ->
     return found
 
 
-_LOCATIVE = {"in": re.compile(r"\bin\s+(?:the\s+)?$", re.IGNORECASE),
-             "in or at": re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)}
+_IN = re.compile(r"\bin\s+(?:the\s+)?$", re.IGNORECASE)
+_IN_OR_AT = re.compile(r"\b(?:in|at)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
-def _locative(text: str, span: Span, prepositions: str = "in or at") -> bool:
-    """The span stands where the place of events does: after "in" or "at" ("the talks held in Ulaanbaatar"),
+def _locative(text: str, span: Span, also_at: bool = True) -> bool:
+    """The span stands where the place of events does: after "in" (or "at") ("the talks held in Ulaanbaatar"),
     not as a party ("between North Korea and Mongolia") or a destination ("a mission to Mongolia")."""
-    return bool(_LOCATIVE[prepositions].search(text, max(0, span.start - 12), span.start))
+    return bool((_IN_OR_AT if also_at else _IN).search(text, max(0, span.start - 12), span.start))
 
 
 def _chunks_naming(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
@@ -575,14 +575,18 @@ _NAME_WORD = re.compile(r"\bnames?\b", re.IGNORECASE)
 
 
 def asks_for_a_name(question: QuestionAnalysis) -> bool:
-    """ "What did BSkyB name its service?", "What is the plant called?", "What is the name of the society?"."""
-    return stem(question.root) in NAMING or bool(_NAME_WORD.search(question.own_text or question.text))
+    """ "What did BSkyB name its service?", "What is the plant called?", "What is the name of the society?"
+    (not "Who was named chief executive?": a person)."""
+    return question.wh in ("what", "which") and (
+        stem(question.root) in NAMING or bool(_NAME_WORD.search(question.own_text or question.text)))
 
 
 def _named(sentence: SentenceAnalysis, text: str) -> list[Span]:
     """The names and noun phrases the sentence gives after "called", "named", "branded", "known as"…"""
     return [Span(s.start, s.end, NAMED) for s in (*sentence.entities, *_phrases(sentence, text))
             if _NAMED_BEFORE.search(text, max(sentence.start, s.start - 20), s.start)]
+
+
 _COMMA = re.compile(r"\s*,\s*")
 _OF = re.compile(r"\s+of\s+")
 
@@ -662,8 +666,6 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
 
 
 _DURATION = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)$", re.IGNORECASE)
-
-
 _YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})\b")
 
 

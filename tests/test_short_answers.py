@@ -22,7 +22,8 @@ Harlow Pile-1 (the first nuclear reactor built on a campus in the region).
 """,
     "kaldor-bridge.txt": """date 2024-05-02 Kaldor approves the river bridge
 
-The Kaldor city council approved the plan for a new river bridge, after two years of debate. The bridge will link the old town with the harbour district and is due to open in 2027.
+The Kaldor city council approved the plan for a new river bridge, after two years of debate. The bridge will \
+link the old town with the harbour district and is due to open in 2027.
 """,
 }
 

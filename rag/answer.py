@@ -403,10 +403,11 @@ class ExtractiveAnswerer:
                 closeness = _closeness(sentence.analysis, span, weights)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
-                if types is not None and span.label in PLACES and types & PLACES and _possessive(text, span):
-                    score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
-                if types is not None and span.label in PLACES and types & PLACES and _locative(text, span):
-                    score += LOCATIVE_WEIGHT  # where something happened, rather than who took part in it
+                if types is not None and span.label in PLACES and types & PLACES:
+                    if _possessive(text, span):
+                        score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
+                    if _locative(text, span):
+                        score += LOCATIVE_WEIGHT  # where something happened, rather than who took part in it
                 score -= 0.3 * len(span_terms & asked) / len(span_terms)  # partly what the question names
                 if side is not None:  # on the side of the question's verb where its subject or object stands
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT

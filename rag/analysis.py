@@ -82,6 +82,9 @@ class QuestionAnalysis:
     asked_verb: str = ""  # that verb's lemma
     past: bool = False  # its first verb is in the past tense: asks about something done ("When did the talks
     # take place?"), not planned or current ("When is the meeting scheduled?")
+    # the names in the subject of its main verb when it asks about something else ("Gombosuren" in "Which
+    # country does Gombosuren represent?"; none in "Who runs Acme?" or "Who is the head of Acme?")
+    subject_names: frozenset[str] = frozenset()
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -263,7 +266,22 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
                             yes_no, text[:names_end], root, several, role, verb,
-                            next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD")
+                            next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD",
+                            _subject_names(tokens, wh_token, name_terms))
+
+
+def _subject_names(tokens, wh, names: set) -> frozenset[str]:
+    """The names between the auxiliary after the question word and the main verb: the subject of an inverted
+    question ("Which country does Gombosuren represent?"); none when the question word is the subject ("Who runs
+    Acme?") or the verb is a copula ("Who is the head of Acme?"). Read from the word classes, which the small
+    model tags more reliably than it parses questions."""
+    aux = next((t for t in tokens[wh.i + 1:] if t.pos_ == "AUX"), None) if wh is not None else None
+    if aux is None:
+        return frozenset()
+    verb = next((t for t in tokens[aux.i + 1:] if t.dep_ == "ROOT" or t.pos_ == "VERB"), None)
+    if verb is None:
+        return frozenset()
+    return frozenset(lemma for t in tokens[aux.i + 1:verb.i] if (lemma := content_lemma(t)) and lemma in names)
 
 
 _FINITE = {"VBD", "VBZ", "VBP", "MD"}  # the tags of a verb that carries the tense ("did", "is", "will")

@@ -379,6 +379,7 @@ class ExtractiveAnswerer:
                                                   for c in _phrases(s.analysis, passages[s.passage_index].text))
         called = asks_what_subject_is_called(question)
         naming = asks_for_a_name(question)
+        subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
@@ -415,6 +416,8 @@ class ExtractiveAnswerer:
                     score += 0.3  # what the text calls the subject asked about, or the name it gives
                 elif any(c.start <= span.start and span.end <= c.end for c in described):
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
+                if subject and _apposed_to_subject(sentence.analysis, text, span, subject):
+                    score -= 0.3
                 current = found.get(key)
                 if current is None or score > current.score:
                     start = span.start + text[span.start:span.end].find(words)
@@ -614,6 +617,21 @@ def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list
                 found.append(Span(phrase.start, phrase.end, APPOSITION))
                 break
     return found
+
+
+def _apposed(text: str, a: Span, b: Span) -> bool:
+    """a and b stand side by side with a comma between them: "his counterpart, Amartuvshin Gombosuren"."""
+    first, second = (a, b) if a.end <= b.start else (b, a)
+    return first.end <= second.start and bool(_COMMA.fullmatch(text, first.end, second.start))
+
+
+def _apposed_to_subject(sentence: SentenceAnalysis, text: str, span: Span, subject: set[str]) -> bool:
+    """The span is a name set by a comma beside a phrase naming the question's subject: it is that subject, not
+    what the question asks about it ("North Korea's Vice-Minister of Foreign Affairs, Pak Myong Ho" for "Which
+    official did North Korea's deputy foreign minister meet?")."""
+    return span.label in ANY_NAME and any(
+        not (p.start < span.end and span.start < p.end) and _apposed(text, p, span)
+        for p in _holding(_phrases(sentence, text), _name_starts(sentence, subject)))
 
 
 def _past_asked_head(span: Span, text: str, asked: set[str]) -> Span:

@@ -62,6 +62,16 @@ def test_the_question_says_whether_it_asks_for_the_subject_or_the_object_of_its_
     assert (analysis.asked_role, analysis.asked_verb) == (role, verb)
 
 
+@pytest.mark.parametrize("question, names", [
+    ("Which official did North Korea's deputy foreign minister meet?", {"north", "korea"}),
+    ("Which company does Jon Asker work for?", {"jon", "asker"}),  # parsed with "does" as the verb
+    ("Who runs Brightfen Capital?", set()),  # the question word is the subject
+    ("Who is the head of Brightfen Capital?", set()),  # a copula: the name describes what is asked
+])
+def test_the_names_in_the_subject_of_a_question_about_something_else(analyzer, question, names):
+    assert analyzer.question(question).subject_names == names
+
+
 def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):
     assert analyzer.names("Who did Ilse Varga meet in Amberlin on Monday?") == ["Ilse Varga", "Amberlin", "Monday"]
     assert analyzer.names("Which country hosted North Korea's vice foreign minister?") == ["North Korea"]

@@ -115,6 +115,11 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
     return None
 
 
+def asks_for_a_kind(question: QuestionAnalysis) -> bool:
+    """The answer is a thing of a kind the evidence must hold: an entity of the expected types, or a name."""
+    return expected_types(question) is not None or asks_for_a_name(question)
+
+
 @dataclass
 class Sentence:
     passage_index: int
@@ -144,7 +149,7 @@ class Evidence:
     score: float  # the best relevance of a chosen sentence
     covers: float  # the most of the question's words other than names (by rarity) a chosen sentence holds
     dense: float  # the closest in meaning to the question a chosen sentence is
-    typed: bool  # the question asks for a kind of thing (a person, a place, a date, a number…)
+    typed: bool  # the question asks for a kind of thing (a person, a place, a date, a number, a name…)
     short: bool  # a span of that kind was found
     lexical: float = 0.0  # the most of all the question's words, names included, a chosen sentence holds
     closeness: float = 0.0  # the short answer's closeness to the question's words
@@ -154,9 +159,9 @@ class Evidence:
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
         if not chosen:
-            return cls(names_found, 0.0, 0.0, 0.0, expected_types(question) is not None, candidate is not None)
+            return cls(names_found, 0.0, 0.0, 0.0, asks_for_a_kind(question), candidate is not None)
         return cls(names_found, max(s.score for s in chosen), max(s.covers for s in chosen), max(s.dense for s in chosen),
-                   expected_types(question) is not None, candidate is not None, max(s.lexical for s in chosen),
+                   asks_for_a_kind(question), candidate is not None, max(s.lexical for s in chosen),
                    candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0,
                    bool(candidate and candidate.span.label == APPOSITION))
 
@@ -354,6 +359,8 @@ class ExtractiveAnswerer:
             candidates = self.candidates(question, ANY_NAME, pool, passages, weights)
         if not candidates and types is None:  # the phrases headed by its noun all repeat the question
             candidates = self.candidates(question, None, pool, passages, weights, by_focus=False)
+        if asks_for_a_name(question):  # "What is the name of the conference?": not "upcoming conferences"
+            candidates = [c for c in candidates if _a_name(c)]
         if not candidates:
             return None, None
         best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))
@@ -583,6 +590,15 @@ def asks_for_a_name(question: QuestionAnalysis) -> bool:
     (not "Who was named chief executive?": a person)."""
     return question.wh in ("what", "which") and (
         stem(question.root) in NAMING or bool(_NAME_WORD.search(question.own_text or question.text)))
+
+
+def _a_name(candidate: "Candidate") -> bool:
+    """A name: words beginning with an entity the model found ("Reel Society", "the United States border"), what
+    follows "called", "named"…, or words the text quotes; not a phrase that only holds a name further on ("the
+    site of Harlow Pile-1", "upcoming international conferences")."""
+    span = candidate.span
+    return (span.label == NAMED or candidate.text[:1] in "\"“‘'" or any(
+        e.label in ANY_NAME and e.start <= span.start < e.end for e in candidate.sentence.analysis.entities))
 
 
 def _named(sentence: SentenceAnalysis, text: str) -> list[Span]:

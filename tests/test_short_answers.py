@@ -54,6 +54,14 @@ def test_the_short_answer_follows_the_sentence_structure(short_service, question
     assert answer.answered and answer.short_answer is not None and answer.short_answer.text == short
 
 
+def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_service):
+    # the article names the service ("branded Openline") but not the department: "the physics department" is
+    # no name
+    assert short_service.ask("What is the name of Velmar's interactive service?").short_answer.text == "Openline"
+    answer = short_service.ask("What is the name of the physics department at Harlow University?")
+    assert not answer.answered and answer.short_answer is None
+
+
 def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):
     answer = short_service.ask("When did the Kaldor city council approve the bridge plan?")
     assert answer.answered and answer.short_answer.text == "2024-05-02"

@@ -6,7 +6,8 @@ analysis (rag.analysis) and embedding were stored at ingest; only the question i
    place; when -> a date or time, not a span of time (the article's own date for "when was it published?",
    and the report's date for what was done when no sentence dates it); how many/much -> a number, amount,
    money or percentage; which/what X -> an entity of X's kind, or a noun chunk headed by X, or the name set
-   beside such a chunk; a question asking for a name -> also what follows "called", "named", "known as"…
+   beside such a chunk; a question asking for a name -> also what follows "called", "named", "known as"…, and
+   only a name; why -> the clause after "because", "due to", "in order to"…
 2. Each sentence of the retrieved passages is scored by the meaning of the question (embedding similarity)
    and by the question's words it holds (lemmas, weighted by how rare they are among the candidates).
 3. Short-answer candidates are the spans of the asked type in the best sentences that the question does not
@@ -349,7 +350,7 @@ class ExtractiveAnswerer:
         """The best span of the asked kind in the best sentences, and the candidate it was."""
         types = expected_types(question)
         called = asks_what_subject_is_called(question)
-        if not ranked or question.wh in ("why", "") or (question.wh == "how" and types is None and not called):
+        if not ranked or not question.wh or (question.wh == "how" and types is None and not called):
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
         weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
@@ -390,7 +391,8 @@ class ExtractiveAnswerer:
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
-            spans = _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback)
+            spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
+                     _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             side = _answer_side(question, sentence.analysis, text)
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, names)]
@@ -408,7 +410,7 @@ class ExtractiveAnswerer:
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
                     continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
                 key = words.lower()
-                closeness = _closeness(sentence.analysis, span, weights)
+                closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span))
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
                 if types is not None and span.label in PLACES and types & PLACES:
@@ -592,6 +594,32 @@ def asks_for_a_name(question: QuestionAnalysis) -> bool:
         stem(question.root) in NAMING or bool(_NAME_WORD.search(question.own_text or question.text)))
 
 
+REASON = "REASON"  # the label of a candidate that gives a reason or a purpose
+_REASON_BEFORE = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\s+result\s+of|thanks\s+to|"
+                            r"on\s+account\s+of|in\s+order\s+to|so\s+as\s+to|so\s+that|for(?=\s+fear\s+of)|"
+                            r"in\s+response\s+to)\s+", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,;:()]|\.(?:\s|$)|\s[-–—]\s")
+
+
+def _reasons(sentence: SentenceAnalysis, text: str) -> list[Span]:
+    """What follows "because", "due to", "in order to"… up to the end of its clause: the reason or purpose a
+    why-question asks for."""
+    found = []
+    for marker in _REASON_BEFORE.finditer(text, sentence.start, sentence.end):
+        end = _CLAUSE_END.search(text, marker.end(), sentence.end)
+        found.append(Span(marker.end(), end.start() if end else sentence.end, REASON))
+    return found
+
+
+def _explained(sentence: SentenceAnalysis, text: str, span: Span) -> str:
+    """For a reason: on which side of it what it explains stands; after it when the sentence opens with it
+    ("Because of the strike, the plant closed"), else before it ("The plant closed because of the strike")."""
+    if span.label != REASON:
+        return ""
+    opening = _REASON_BEFORE.match(text, sentence.start)
+    return "after" if opening and opening.end() == span.start else "before"
+
+
 def _a_name(candidate: "Candidate") -> bool:
     """A name: words beginning with an entity the model found ("Reel Society", "the United States border"), what
     follows "called", "named"…, or words the text quotes; not a phrase that only holds a name further on ("the
@@ -672,13 +700,15 @@ def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:
     return phrases
 
 
-def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]) -> float:
+def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float], side: str = "") -> float:
     """How near the span stands to the question's words in the sentence: each word's weight, falling off with
-    its distance in characters from the span, over the weight of all the words (1: all right next to it)."""
+    its distance in characters from the span, over the weight of all the words (1: all right next to it).
+    side: only the words "before" or "after" the span count."""
     nearest: dict[str, int] = {}
     for lemma, start in zip(sentence.terms, sentence.term_starts):
         term = stem(lemma)
-        if term in weights and not span.start <= start < span.end:
+        if term in weights and not span.start <= start < span.end and (
+                not side or (start < span.start) == (side == "before")):
             distance = span.start - start if start < span.start else start - span.end
             nearest[term] = min(distance, nearest.get(term, distance))
     total = sum(weights.values())

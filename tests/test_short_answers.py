@@ -12,7 +12,8 @@ ARTICLES = {
 Velmar Broadcasting said on Tuesday that its satellite service had reached its target. The broadcaster said its \
 reach into 36% of households in the country represented an audience of more than 20 million people. Key selling \
 points were better picture quality, more channels and an interactive service branded Openline. The channel \
-Velmar Travel was later rebranded as Journeys TV.
+Velmar Travel was later rebranded as Journeys TV. Velmar moved its studios to Pellwick in 2023 because rents in \
+the capital had doubled, and it hired 40 engineers for fear of falling behind its rivals.
 """,
     "harlow-university.txt": """Student life at Harlow University
 
@@ -60,6 +61,15 @@ def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_se
     assert short_service.ask("What is the name of Velmar's interactive service?").short_answer.text == "Openline"
     answer = short_service.ask("What is the name of the physics department at Harlow University?")
     assert not answer.answered and answer.short_answer is None
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Why did Velmar move its studios to Pellwick?", "rents in the capital had doubled"),
+    ("Why did Velmar hire engineers?", "fear of falling behind its rivals"),
+])
+def test_a_why_question_is_answered_by_the_clause_giving_the_reason(short_service, question, reason):
+    answer = short_service.ask(question)
+    assert answer.answered and answer.short_answer.text == reason
 
 
 def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):

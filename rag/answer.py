@@ -36,8 +36,11 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from rag.analysis import (AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span,
                           without_possessive)
 from rag.embedding import Embedder
-from rag.followup import standalone_question
+from rag.followup import Antecedent, kinds_of, standalone_question
 from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
+
+AnswerOf = Callable[[str, Sequence[Turn]], "Findings | None"]
+
 
 @functools.lru_cache(maxsize=65536)
 def stem(lemma: str) -> str:
@@ -191,6 +194,7 @@ class Findings:
     published: Answer | None  # the answer from the article's date, for "when was it published?"
     yes_no: bool = False
     reported: bool = False  # the short answer is the date of the lead sentence's article (see reported_on)
+    label: str = ""  # the short answer's entity type (PERSON, GPE…) or its phrase's head noun
 
 
 @dataclass
@@ -247,8 +251,29 @@ class ExtractiveAnswerer:
         return Answer(question=question, answer=text, answered=True, answerer=self.name, citations=citations,
                       passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
 
-    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        return standalone_question(question, history, self.analyzer.names)
+    def rewrite(self, question: str, history: Sequence[Turn], answer_of: AnswerOf | None = None) -> str:
+        """answer_of: (a question, the turns before it) -> the answer the service gives it, so that a pronoun
+        may stand for what was just answered (rag.followup)."""
+        return standalone_question(question, history, self.analyzer.names,
+                                   lambda previous, earlier: self.antecedents(previous, earlier, answer_of))
+
+    def antecedents(self, previous: str, earlier: Sequence[Turn], answer_of: AnswerOf | None) -> list[Antecedent]:
+        """What a follow-up's pronoun may stand for, the likeliest first: the names of the previous question's
+        subject, its answer (when a name), the other names it used."""
+        analysis = self.analyzer.question(previous)
+        names = [e for e in analysis.entities if kinds_of(e.label)]
+        subject = [e for e in names if analysis.subject_names & {w.lower() for w in previous[e.start:e.end].split()}]
+        found = [Antecedent(without_possessive(previous[e.start:e.end]), kinds_of(e.label)) for e in subject]
+        answer = answer_of(previous, earlier) if answer_of is not None else None
+        if answer is not None and answer.short is not None and kinds_of(answer.label):
+            found.append(Antecedent(answer.short.text, kinds_of(answer.label)))
+        return found + [Antecedent(without_possessive(previous[e.start:e.end]), kinds_of(e.label))
+                        for e in names if e not in subject]
+
+    def answer_findings(self, question: str, passages: list[Passage]) -> "Findings | None":
+        """The findings when they answer the question (what a follow-up's pronoun may point at), else None."""
+        found = self.findings(question, passages) if passages else None
+        return found if found is not None and found.published is None and self.holds_answer(found.evidence) else None
 
     def findings(self, question: str, passages: list[Passage]) -> "Findings":
         """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""
@@ -269,7 +294,8 @@ class ExtractiveAnswerer:
             short = ShortAnswer(text=lead.date, passage_id=lead.passage_id, article_id=lead.article_id, start=None,
                                 end=None, passage_start=None, passage_end=None, confidence=0.5)
             evidence = dataclasses.replace(evidence, short=True, short_score=evidence.score)
-        return Findings(chosen, short, evidence, published, analysis.yes_no, reported)
+        return Findings(chosen, short, evidence, published, analysis.yes_no, reported,
+                        candidate.span.label if candidate is not None and short is not None else "")
 
     def reported_on(self, question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage],
                     evidence: "Evidence") -> bool:

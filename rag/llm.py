@@ -20,7 +20,7 @@ from typing import Any, Callable, Generator, Iterator, Sequence
 
 import httpx
 
-from rag.answer import NO_PASSAGES, ExtractiveAnswerer
+from rag.answer import NO_PASSAGES, AnswerOf, ExtractiveAnswerer
 from rag.check import CheckResult, CitationChecker
 from rag.config import Settings
 from rag.embedding import Embedder
@@ -269,10 +269,10 @@ class GenerativeAnswerer:
         return answer
 
     # --- follow-up questions -------------------------------------------------------------------------
-    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+    def rewrite(self, question: str, history: Sequence[Turn], answer_of: AnswerOf | None = None) -> str:
         """A standalone question: the LLM rewrites a follow-up the heuristic says leans on the history;
         the heuristic's version stands when the LLM fails or its rewrite drops every carried name."""
-        heuristic = self.extractive.rewrite(question, history)
+        heuristic = self.extractive.rewrite(question, history, answer_of)
         if heuristic == question:
             return question
         prompt = render(self.prompts.rewrite, history=history_block(history), question=question)
@@ -285,6 +285,10 @@ class GenerativeAnswerer:
             log.info("LLM rewrite %r of %r rejected; using the heuristic %r", rewritten, question, heuristic)
             return heuristic
         return rewritten
+
+    def answer_findings(self, question: str, passages: list[Passage]):
+        """What the extractive answerer finds (for a follow-up's pronoun: see rag.followup)."""
+        return self.extractive.answer_findings(question, passages)
 
     def acceptable_rewrite(self, rewritten: str, question: str, history: Sequence[Turn]) -> bool:
         """A question of sensible length that names something from the previous user turn, keeps at least

@@ -4,7 +4,7 @@ of an answer as it is made (Passages, Token…, then the Answer) and the Answere
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Generator, Protocol, Sequence
+from typing import Any, Callable, Generator, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,12 @@ class Answerer(Protocol):
     def stream(self, question: str, passages: list[Passage]) -> Generator[Token, None, Answer]:
         """The answer's text as it is written; returns the finished Answer."""
 
-    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        """A follow-up question made standalone with the history's help."""
+    def rewrite(self, question: str, history: Sequence[Turn], answer_of: Callable | None = None) -> str:
+        """A follow-up question made standalone with the history's help; answer_of: (a question, the turns
+        before it) -> answer_findings for it, so that a pronoun may stand for what was answered."""
+
+    def answer_findings(self, question: str, passages: list[Passage]) -> Any:
+        """The extractive findings (rag.answer.Findings) when they answer the question, else None."""
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,20 @@ class RagService:
 
     def _retrieve(self, question, history, filters, top_k) -> tuple[str, str, Retrieval]:
         """The request's values arrive checked (server/request_models.py); top_k None: the settings' top_k."""
-        query = self.rewriter(question, history) if history else question
-        retrieval = self.retriever.retrieve(query, top_k or self.settings.top_k, filters)
+        top_k = top_k or self.settings.top_k
+        query = self.rewriter(question, history, self._answer_of(filters, top_k)) if history else question
+        retrieval = self.retriever.retrieve(query, top_k, filters)
         if not retrieval.passages and self.store.is_empty():  # counted only then: a count takes 3 ms
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
         return question, query, retrieval
+
+    def _answer_of(self, filters: Filters | None, top_k: int):
+        """(an earlier question, the turns before it) -> what the extractive answerer finds for it, asked as
+        then (its own follow-up made standalone by the names alone: one level deep)."""
+        def answer_of(question: str, earlier: Sequence[Turn]):
+            query = self.rewriter(question, earlier) if earlier else question
+            return self.answerer.answer_findings(query, self.retriever.retrieve(query, top_k, filters).passages)
+        return answer_of
 
     def _answer(self, question: str, query: str, retrieval: Retrieval,
                 started: float) -> Generator[Token, None, Answer]:

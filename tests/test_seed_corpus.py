@@ -115,6 +115,22 @@ def test_the_place_of_the_talks_is_the_name_after_in(seed_service, question):
     assert short is not None and short.text == "Ulaanbaatar"
 
 
+@pytest.mark.parametrize("earlier, question, referent, short", [
+    # the pronoun stands for what the earlier question was answered with
+    ("Which country hosted North Korea's vice foreign minister?", "What role has it played in earlier dialogues?",
+     "Mongolia", "mediator"),
+    ("Who did Pak Myong Ho hold talks with in Mongolia?", "How is he described in relation to Pak?",
+     "Amartuvshin Gombosuren", "counterpart"),
+    ("Who is North Korea's Vice-Minister of Foreign Affairs?", "Which country did he visit?", "Pak Myong Ho",
+     "Mongolia"),
+])
+def test_a_follow_ups_pronoun_stands_for_the_earlier_answer(seed_client, earlier, question, referent, short):
+    data = seed_client.post("/api/ask", json={"question": question,
+                                              "history": [{"role": "user", "content": earlier}]}).get_json()
+    assert referent in data["standalone_question"] and "it" not in data["standalone_question"].split()
+    assert data["answered"] and short in data["short_answer"]["text"]
+
+
 @pytest.mark.parametrize("question", ["What is the headline of the March 2024 report on the talks?",
                                       "What was the title of the article about the Ulaanbaatar dialogue?"])
 def test_the_headline_of_a_report_is_its_title(seed_client, question):

@@ -115,6 +115,12 @@ def test_the_place_of_the_talks_is_the_name_after_in(seed_service, question):
     assert short is not None and short.text == "Ulaanbaatar"
 
 
+def test_a_question_in_other_words_than_the_articles(seed_client):
+    # the articles say "a diplomatic mission to Mongolia" (rag/lexicon/question_words.txt: visit -> mission)
+    data = seed_client.post("/api/ask", json={"question": "Which country did Pak Myong Ho visit?"}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == "Mongolia"
+
+
 @pytest.mark.parametrize("earlier, question, referent, short", [
     # the pronoun stands for what the earlier question was answered with
     ("Which country hosted North Korea's vice foreign minister?", "What role has it played in earlier dialogues?",

@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Generator, Sequence
+from typing import Callable, Generator, Iterator, Sequence
 
 import numpy as np
 import Stemmer
@@ -257,18 +257,18 @@ class ExtractiveAnswerer:
         return standalone_question(question, history, self.analyzer.names,
                                    lambda previous, earlier: self.antecedents(previous, earlier, answer_of))
 
-    def antecedents(self, previous: str, earlier: Sequence[Turn], answer_of: AnswerOf | None) -> list[Antecedent]:
+    def antecedents(self, previous: str, earlier: Sequence[Turn], answer_of: AnswerOf | None) -> Iterator[Antecedent]:
         """What a follow-up's pronoun may stand for, the likeliest first: the names of the previous question's
-        subject, its answer (when a name), the other names it used."""
+        subject, its answer (when a name; asked for only when no subject's name fits), the other names it used."""
         analysis = self.analyzer.question(previous)
         names = [e for e in analysis.entities if kinds_of(e.label)]
         subject = [e for e in names if analysis.subject_names & {w.lower() for w in previous[e.start:e.end].split()}]
-        found = [Antecedent(without_possessive(previous[e.start:e.end]), kinds_of(e.label)) for e in subject]
-        answer = answer_of(previous, earlier) if answer_of is not None else None
-        if answer is not None and answer.short is not None and kinds_of(answer.label):
-            found.append(Antecedent(answer.short.text, kinds_of(answer.label)))
-        return found + [Antecedent(without_possessive(previous[e.start:e.end]), kinds_of(e.label))
-                        for e in names if e not in subject]
+        for name in [*subject, None, *(e for e in names if e not in subject)]:
+            if name is not None:
+                yield Antecedent(without_possessive(previous[name.start:name.end]), kinds_of(name.label))
+            elif answer_of is not None and (answer := answer_of(previous, earlier)) is not None \
+                    and answer.short is not None and kinds_of(answer.label):
+                yield Antecedent(answer.short.text, kinds_of(answer.label))
 
     def answer_findings(self, question: str, passages: list[Passage]) -> "Findings | None":
         """The findings when they answer the question (what a follow-up's pronoun may point at), else None."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from rag.models import Turn
 
@@ -46,9 +46,10 @@ def kinds_of(label: str) -> frozenset[str]:
 
 
 def standalone_question(question: str, history: Sequence[Turn], names: Callable[[str], list[str]],
-                        antecedents: Callable[[str, Sequence[Turn]], list[Antecedent]] | None = None) -> str:
+                        antecedents: Callable[[str, Sequence[Turn]], Iterable[Antecedent]] | None = None) -> str:
     """names: the names a text uses, in order (rag.analysis.Analyzer.names, by spaCy). antecedents: (the
-    previous user question, the turns before it) -> what a pronoun may stand for, the likeliest first."""
+    previous user question, the turns before it) -> what a pronoun may stand for, the likeliest first (read
+    only as far as the first that fits)."""
     at = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if at is None:
         return question

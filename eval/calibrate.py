@@ -33,7 +33,7 @@ def features_of_set(corpus: str, questions_path: str, stores: str | None = None)
         answerer = service.answerer
         for question in load_questions(questions_path):
             history = [Turn("user", h) for h in question.history]
-            query = service.rewriter(question.question, history) if history else question.question
+            query = service.standalone(question.question, history, top_k=10)
             passages = service.retriever.retrieve(query, 10, None).passages
             found = answerer.findings(query, passages)
             text = " ".join(s.text for s in found.chosen)

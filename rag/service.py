@@ -59,11 +59,18 @@ class RagService:
     def _retrieve(self, question, history, filters, top_k) -> tuple[str, str, Retrieval]:
         """The request's values arrive checked (server/request_models.py); top_k None: the settings' top_k."""
         top_k = top_k or self.settings.top_k
-        query = self.rewriter(question, history, self._answer_of(filters, top_k)) if history else question
+        query = self.standalone(question, history, filters, top_k)
         retrieval = self.retriever.retrieve(query, top_k, filters)
         if not retrieval.passages and self.store.is_empty():  # counted only then: a count takes 3 ms
             raise IndexNotReady("the index is empty: ingest articles first (newsrag ingest PATH)")
         return question, query, retrieval
+
+    def standalone(self, question: str, history: Sequence[Turn], filters: Filters | None = None,
+                   top_k: int | None = None) -> str:
+        """The question made standalone from the conversation: what the service retrieves and answers with."""
+        if not history:
+            return question
+        return self.rewriter(question, history, self._answer_of(filters, top_k or self.settings.top_k))
 
     def _answer_of(self, filters: Filters | None, top_k: int):
         """(an earlier question, the turns before it) -> what the extractive answerer finds for it, asked as

@@ -149,7 +149,7 @@ SHORT_ANSWER_POOL = 8  # best sentences searched for a short answer
 class Evidence:
     """What decides whether the corpus holds the answer; none of it shrinks with the question's length."""
 
-    names_found: bool  # every name the question uses is in a retrieved passage, title or source
+    names_found: bool  # every name (and number) the question uses is in a retrieved passage, title or source
     score: float  # the best relevance of a chosen sentence
     covers: float  # the most of the question's words other than names (by rarity) a chosen sentence holds
     dense: float  # the closest in meaning to the question a chosen sentence is
@@ -795,11 +795,31 @@ def said_otherwise(weights: dict[str, float], terms: frozenset[str]) -> frozense
 
 def names_in(question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage], stored: list) -> bool:
     """Every name the question uses appears in the articles the answer quotes (their retrieved passages, titles
-    or sources): on a large corpus some sentence about a neighbouring story always scores well, and only the
+    or sources), and every number it writes in figures (numbers_in): on a large corpus some sentence about a neighbouring story always scores well, and only the
     names tell that it answers another question. A question about several stories ("X and Y") is answered
     from the articles that hold them together (see with_every_name)."""
     quoted = {passages[s.passage_index].article_id for s in chosen}
-    return bool(chosen) and all(_name_seen(t, _article_words(quoted, passages, stored)) for t in question.name_terms)
+    return bool(chosen) and all(_name_seen(t, _article_words(quoted, passages, stored)) for t in question.name_terms) \
+        and numbers_in(question, quoted, passages)
+
+
+_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
+# numbers up to ten are usually spelled out in news style ("his third son", "three days")
+_SPELLED = dict(enumerate(zip("one two three four five six seven eight nine ten".split(),
+                              "first second third fourth fifth sixth seventh eighth ninth tenth".split()), start=1))
+
+
+def numbers_in(question: QuestionAnalysis, quoted: set[str], passages: list[Passage]) -> bool:
+    """Every number the question writes in figures ("in 1765", "the 22nd") appears in the articles the answer
+    quotes (their retrieved passages, titles or dates), in figures or, up to ten, in words: a number is as
+    particular as a name."""
+    numbers = _NUMBER.findall(question.own_text or question.text)
+    if not numbers:
+        return True
+    text = " ".join(f"{p.text} {p.title} {p.date or ''}" for p in passages if p.article_id in quoted)
+    return all(re.search(rf"(?<![\d,.]){re.escape(n)}(?!\d)", text) or (
+        n.isdigit() and int(n) in _SPELLED and re.search(rf"\b(?:{'|'.join(_SPELLED[int(n)])})\b", text, re.I))
+        for n in numbers)
 
 
 def articles_naming(question: QuestionAnalysis, passages: list[Passage], stored: list) -> set[str]:

@@ -72,6 +72,16 @@ def test_a_why_question_is_answered_by_the_clause_giving_the_reason(short_servic
     assert answer.answered and answer.short_answer.text == reason
 
 
+def test_a_number_the_question_writes_must_be_in_the_article(short_service):
+    # a number is as particular as a name: the studios moved in 2023, not in 2019
+    answer = short_service.ask("Why did Velmar move its studios to Pellwick in 2023?")
+    assert answer.answered and answer.short_answer.text == "rents in the capital had doubled"
+    assert not short_service.ask("Why did Velmar move its studios to Pellwick in 2019?").answered
+    # up to ten, the article may spell it out ("the first nuclear reactor")
+    answer = short_service.ask("What was the name of the 1st nuclear reactor built on a campus in the region?")
+    assert answer.answered and answer.short_answer.text == "Harlow Pile-1"
+
+
 def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):
     answer = short_service.ask("When did the Kaldor city council approve the bridge plan?")
     assert answer.answered and answer.short_answer.text == "2024-05-02"

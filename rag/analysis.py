@@ -85,6 +85,7 @@ class QuestionAnalysis:
     # the names in the subject of its main verb when it asks about something else ("Gombosuren" in "Which
     # country does Gombosuren represent?"; none in "Who runs Acme?" or "Who is the head of Acme?")
     subject_names: frozenset[str] = frozenset()
+    negated: bool = False  # it says "not", "never", "no"… ("What didn't Newton's mechanics affect?")
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -267,7 +268,11 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
                             yes_no, text[:names_end], root, several, role, verb,
                             next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD",
-                            _subject_names(tokens, wh_token, name_terms))
+                            _subject_names(tokens, wh_token, name_terms),
+                            any(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in tokens if t.idx < names_end))
+
+
+_NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}
 
 
 def _subject_names(tokens, wh, names: set) -> frozenset[str]:

@@ -159,6 +159,8 @@ class Evidence:
     closeness: float = 0.0  # the short answer's closeness to the question's words
     short_score: float = 0.0  # the relevance of the sentence the short answer stands in
     appositive: bool = False  # the short answer is what the text calls a name the question asks about
+    negation: bool = True  # a question that negates ("What didn't X affect?") has evidence that negates or
+    # excludes too ("rather than three-dimensional objects"); an extractive answer quotes what the text asserts
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
@@ -167,16 +169,18 @@ class Evidence:
         return cls(names_found, max(s.score for s in chosen), max(s.covers for s in chosen), max(s.dense for s in chosen),
                    asks_for_a_kind(question), candidate is not None, max(s.lexical for s in chosen),
                    candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0,
-                   bool(candidate and candidate.span.label == APPOSITION))
+                   bool(candidate and candidate.span.label == APPOSITION),
+                   not question.negated or any(_NEGATION.search(s.text) for s in chosen))
 
 
 def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
                  same_meaning: float) -> bool:
-    """Whether the evidence answers the question: every name it uses was found, the lead sentence is relevant
+    """Whether the evidence answers the question: every name it uses was found, a question that negates has
+    evidence that negates too, the lead sentence is relevant
     and holds enough of what is asked, or says it in other words (close in meaning with some of its words, or
     the same meaning with none), and for a question of a kind (who, when, how many…) something of that kind
     stands in the evidence. eval/calibrate.py shows the trade-off as the thresholds move."""
-    if not evidence.names_found or evidence.score < min_score:
+    if not evidence.names_found or not evidence.negation or evidence.score < min_score:
         return False
     if evidence.typed and (not evidence.short or evidence.short_score < min_score):
         return False  # nothing of the asked kind in relevant evidence
@@ -184,6 +188,11 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
         return True  # the text says what it calls the name asked about: that is the answer, in its own words
     return (evidence.covers >= min_coverage or (evidence.covers > 0 and evidence.dense >= close_meaning)
             or evidence.dense >= same_meaning)
+
+
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|rather\s+than|other\s+than|instead\s+of|"
+                       r"except|unlike|no\s+longer|fail(?:s|ed)?\s+to|refus(?:e|es|ed)\s+to|lack(?:s|ed|ing)?|"
+                       r"absence)\b|n['’]t\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

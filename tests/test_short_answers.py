@@ -13,7 +13,8 @@ Velmar Broadcasting said on Tuesday that its satellite service had reached its t
 reach into 36% of households in the country represented an audience of more than 20 million people. Key selling \
 points were better picture quality, more channels and an interactive service branded Openline. The channel \
 Velmar Travel was later rebranded as Journeys TV. Velmar moved its studios to Pellwick in 2023 because rents in \
-the capital had doubled, and it hired 40 engineers for fear of falling behind its rivals.
+the capital had doubled, and it hired 40 engineers for fear of falling behind its rivals. Velmar did not renew \
+its contract with Corvan Foods.
 """,
     "harlow-university.txt": """Student life at Harlow University
 
@@ -80,6 +81,13 @@ def test_a_number_the_question_writes_must_be_in_the_article(short_service):
     # up to ten, the article may spell it out ("the first nuclear reactor")
     answer = short_service.ask("What was the name of the 1st nuclear reactor built on a campus in the region?")
     assert answer.answered and answer.short_answer.text == "Harlow Pile-1"
+
+
+def test_a_question_that_negates_needs_evidence_that_negates(short_service):
+    answer = short_service.ask("Which company's contract did Velmar not renew?")
+    assert answer.answered and answer.short_answer.text == "Corvan Foods"
+    # the article only says what the society does: quoting it would answer the opposite
+    assert not short_service.ask("Which student club at Harlow University does not show films?").answered
 
 
 def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):

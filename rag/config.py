@@ -53,7 +53,7 @@ class Settings:
     min_answer_coverage: float = _setting(0.3, "Least share of the question's words other than names (weighted by rarity) the leading evidence sentence must hold, unless it is close in meaning (answer_close_meaning); below it the answer says the corpus does not hold it.")
     answer_close_meaning: float = _setting(0.45, "Embedding similarity to the question at which the leading evidence sentence answers although it holds less than min_answer_coverage of the question's words (but some): it says them in other words.")
     answer_same_meaning: float = _setting(0.6, "Embedding similarity to the question at which the leading evidence sentence answers although it holds none of the question's words other than names.")
-    require_question_names: bool = _setting(True, "Answer only when every name the question uses (people, places, companies, sources) is in a retrieved passage, its title or its source; otherwise say the corpus does not hold it.")
+    require_question_names: bool = _setting(True, "Answer only when every name the question uses (people, places, companies, sources) is in a retrieved passage, its title or its source, and every number it writes in figures is in the quoted articles; otherwise say the corpus does not hold it.")
     heap_trim_every: int = _setting(50, "Every this many questions served, hand memory freed while answering back to the operating system (glibc malloc_trim, a few ms, after the response); 0 never.")
     max_question_chars: int = _setting(2000, "Longest question accepted (longer gets 413).")
     max_history_turns: int = _setting(20, "Most history turns accepted with a question.")

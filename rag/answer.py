@@ -160,7 +160,8 @@ class Evidence:
     short_score: float = 0.0  # the relevance of the sentence the short answer stands in
     appositive: bool = False  # the short answer is what the text calls a name the question asks about
     negation: bool = True  # a question that negates ("What didn't X affect?") has evidence that negates or
-    # excludes too ("rather than three-dimensional objects"); an extractive answer quotes what the text asserts
+    # excludes too ("rather than three-dimensional objects"): an extractive answer quotes what the text asserts.
+    # Not asked of a yes/no question: "Did X not sign?" is answered by "X signed" as well
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
@@ -170,16 +171,16 @@ class Evidence:
                    asks_for_a_kind(question), candidate is not None, max(s.lexical for s in chosen),
                    candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0,
                    bool(candidate and candidate.span.label == APPOSITION),
-                   not question.negated or any(_NEGATION.search(s.text) for s in chosen))
+                   not question.negated or question.yes_no or any(_NEGATION.search(s.text) for s in chosen))
 
 
 def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
                  same_meaning: float) -> bool:
     """Whether the evidence answers the question: every name it uses was found, a question that negates has
-    evidence that negates too, the lead sentence is relevant
-    and holds enough of what is asked, or says it in other words (close in meaning with some of its words, or
-    the same meaning with none), and for a question of a kind (who, when, how many…) something of that kind
-    stands in the evidence. eval/calibrate.py shows the trade-off as the thresholds move."""
+    evidence that negates too, the lead sentence is relevant and holds enough of what is asked, or says it in
+    other words (close in meaning with some of its words, or the same meaning with none), and for a question of
+    a kind (who, when, how many…) something of that kind stands in the evidence. eval/calibrate.py shows the
+    trade-off as the thresholds move."""
     if not evidence.names_found or not evidence.negation or evidence.score < min_score:
         return False
     if evidence.typed and (not evidence.short or evidence.short_score < min_score):
@@ -804,9 +805,10 @@ def said_otherwise(weights: dict[str, float], terms: frozenset[str]) -> frozense
 
 def names_in(question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage], stored: list) -> bool:
     """Every name the question uses appears in the articles the answer quotes (their retrieved passages, titles
-    or sources), and every number it writes in figures (numbers_in): on a large corpus some sentence about a neighbouring story always scores well, and only the
-    names tell that it answers another question. A question about several stories ("X and Y") is answered
-    from the articles that hold them together (see with_every_name)."""
+    or sources), and every number it writes in figures (numbers_in): on a large corpus some sentence about a
+    neighbouring story always scores well, and only the names tell that it answers another question. A question
+    about several stories ("X and Y") is answered from the articles that hold them together (see
+    with_every_name)."""
     quoted = {passages[s.passage_index].article_id for s in chosen}
     return bool(chosen) and all(_name_seen(t, _article_words(quoted, passages, stored)) for t in question.name_terms) \
         and numbers_in(question, quoted, passages)

@@ -88,6 +88,8 @@ def test_a_question_that_negates_needs_evidence_that_negates(short_service):
     assert answer.answered and answer.short_answer.text == "Corvan Foods"
     # the article only says what the society does: quoting it would answer the opposite
     assert not short_service.ask("Which student club at Harlow University does not show films?").answered
+    # a yes/no question is answered by what the text asserts either way
+    assert short_service.ask("Does the Reel Society at Harlow University not show films every week?").answered
 
 
 def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):

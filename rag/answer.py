@@ -262,8 +262,8 @@ class ExtractiveAnswerer:
                       passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
 
     def rewrite(self, question: str, history: Sequence[Turn], answer_of: AnswerOf | None = None) -> str:
-        """answer_of: (a question, the turns before it) -> the answer the service gives it, so that a pronoun
-        may stand for what was just answered (rag.followup)."""
+        """answer_of: (a question, the turns before it) -> what the answerer finds for it as the service asks it
+        (answer_findings), so that a pronoun may stand for what was just answered (rag.followup)."""
         return standalone_question(question, history, self.analyzer.names,
                                    lambda previous, earlier: self.antecedents(previous, earlier, answer_of))
 

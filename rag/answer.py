@@ -427,6 +427,8 @@ class ExtractiveAnswerer:
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
+            naming_subject = _holding(_phrases(sentence.analysis, text), _name_starts(sentence.analysis, subject)) \
+                if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             side = _answer_side(question, sentence.analysis, text)
@@ -461,7 +463,7 @@ class ExtractiveAnswerer:
                     score += 0.3  # what the text calls the subject asked about, or the name it gives
                 elif any(c.start <= span.start and span.end <= c.end for c in described):
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
-                if subject and _apposed_to_subject(sentence.analysis, text, span, subject):
+                if _apposed_to_subject(text, span, naming_subject):
                     score -= 0.3
                 current = found.get(key)
                 if current is None or score > current.score:
@@ -690,8 +692,8 @@ def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list
                 any(a.start <= phrase.start < a.end or phrase.start <= a.start < phrase.end for a in anchors):
             continue
         for anchor in anchors:
-            before = phrase.end <= anchor.start and _COMMA.fullmatch(text[phrase.end:anchor.start])
-            after = anchor.end <= phrase.start and _COMMA.fullmatch(text[anchor.end:phrase.start]) \
+            before = phrase.end <= anchor.start and _apposed(text, phrase, anchor)
+            after = anchor.end <= phrase.start and _apposed(text, anchor, phrase) \
                 and (phrase.end >= sentence.end or text[phrase.end:phrase.end + 1] in ",;.)")
             if before or after:
                 found.append(Span(phrase.start, phrase.end, APPOSITION))
@@ -705,13 +707,12 @@ def _apposed(text: str, a: Span, b: Span) -> bool:
     return first.end <= second.start and bool(_COMMA.fullmatch(text, first.end, second.start))
 
 
-def _apposed_to_subject(sentence: SentenceAnalysis, text: str, span: Span, subject: set[str]) -> bool:
+def _apposed_to_subject(text: str, span: Span, naming_subject: list[Span]) -> bool:
     """The span is a name set by a comma beside a phrase naming the question's subject: it is that subject, not
     what the question asks about it ("North Korea's Vice-Minister of Foreign Affairs, Pak Myong Ho" for "Which
     official did North Korea's deputy foreign minister meet?")."""
     return span.label in ANY_NAME and any(
-        not (p.start < span.end and span.start < p.end) and _apposed(text, p, span)
-        for p in _holding(_phrases(sentence, text), _name_starts(sentence, subject)))
+        not (p.start < span.end and span.start < p.end) and _apposed(text, p, span) for p in naming_subject)
 
 
 def _past_asked_head(span: Span, text: str, asked: set[str]) -> Span:
@@ -809,9 +810,11 @@ def names_in(question: QuestionAnalysis, chosen: list[Sentence], passages: list[
     neighbouring story always scores well, and only the names tell that it answers another question. A question
     about several stories ("X and Y") is answered from the articles that hold them together (see
     with_every_name)."""
+    if not chosen:
+        return False
     quoted = {passages[s.passage_index].article_id for s in chosen}
-    return bool(chosen) and all(_name_seen(t, _article_words(quoted, passages, stored)) for t in question.name_terms) \
-        and numbers_in(question, quoted, passages)
+    words = _article_words(quoted, passages, stored) if question.name_terms else set()
+    return all(_name_seen(t, words) for t in question.name_terms) and numbers_in(question, quoted, passages)
 
 
 _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
@@ -838,7 +841,8 @@ def articles_naming(question: QuestionAnalysis, passages: list[Passage], stored:
     ids = {p.article_id for p in passages}
     if not question.name_terms:
         return ids
-    return {a for a in ids if all(_name_seen(t, _article_words({a}, passages, stored)) for t in question.name_terms)}
+    words = {a: _article_words({a}, passages, stored) for a in ids}
+    return {a for a in ids if all(_name_seen(t, words[a]) for t in question.name_terms)}
 
 
 def _article_words(article_ids: set[str], passages: list[Passage], stored: list) -> set[str]:

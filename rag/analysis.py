@@ -247,7 +247,9 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
             following = tokens[i + 1] if i + 1 < len(tokens) else None
             if following is not None and lower in ("what", "which", "how") and not following.is_punct:
                 focus = following.lemma_.lower()
-                if lower in ("what", "which"):  # "what kind of X", "which two countries": the head noun
+                if lower in ("what", "which") and (following.pos_ != "AUX" or following.lemma_ == "be"):
+                    # "what kind of X", "which two countries": the head noun; not in "What do closed rivers
+                    # serve as?", where "what" stands alone
                     head = _chunk_head_after(doc, following.i)
                     if following.lemma_ == "be":  # "What is the capacity of the park?": the thing asked for
                         head = _subject_noun_after(doc, following)

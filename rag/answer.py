@@ -5,9 +5,10 @@ analysis (rag.analysis) and embedding were stored at ingest; only the question i
 1. The question is typed by its question word: who -> a person, organization or nationality; where -> a
    place; when -> a date or time, not a span of time (the article's own date for "when was it published?",
    and the report's date for what was done when no sentence dates it); how many/much -> a number, amount,
-   money or percentage; which/what X -> an entity of X's kind, or a noun chunk headed by X, or the name set
-   beside such a chunk; a question asking for a name -> also what follows "called", "named", "known as"…, and
-   only a name; why -> the clause after "because", "due to", "in order to"…
+   money or percentage, preferably one of what it counts ("12 days"); which/what X -> an entity of X's kind, or
+   a noun chunk headed by X, or the name set beside such a chunk, or what the text says that chunk is; a
+   question asking for a name -> also what follows "called", "named", "known as"…, and only a name; why -> the
+   clause after "because", "due to", "in order to"…
 2. Each sentence of the retrieved passages is scored by the meaning of the question (embedding similarity)
    and by the question's words it holds (lemmas, weighted by how rare they are among the candidates).
 3. Short-answer candidates are the spans of the asked type in the best sentences that the question does not
@@ -106,8 +107,8 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
     if wh == "when":
         return TIMES
     if wh == "how":
-        if focus in ("many", "much"):
-            return AMOUNTS
+        if focus in ("many", "much"):  # "how many days": the model types "63 days" as a date
+            return AMOUNTS | TIMES if _HOW_MANY_UNITS.search(question.text) else AMOUNTS
         if focus in ("long", "old", "often"):
             return TIMES | AMOUNTS
         if focus in ("far", "big", "large", "high", "tall", "deep", "heavy", "fast"):
@@ -117,6 +118,21 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
             return AMOUNTS
         return FOCUS_TYPES.get(focus)
     return None
+
+
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(\w+)", re.IGNORECASE)  # and what it counts
+_HOW_MANY_UNITS = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(?:seconds|minutes|hours|days|weeks|months|years|"
+                             r"decades|centuries|time)\b", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\s*([\w-]+)")
+
+
+def _counts(text: str, span: Span, counted: set[str]) -> bool:
+    """The span's number counts what the question counts: its last word, or the word right after it, is that
+    ("12 days", "more than 40 ships" for "how many ships")."""
+    words = re.findall(r"\w+", text[span.start:span.end])
+    after = _NEXT_WORD.match(text, span.end)
+    return bool(words) and (stem(words[-1].lower()) in counted
+                            or (after is not None and stem(after.group(1).lower()) in counted))
 
 
 def asks_for_a_kind(question: QuestionAnalysis) -> bool:
@@ -424,6 +440,7 @@ class ExtractiveAnswerer:
         called = asks_what_subject_is_called(question)
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
+        counted = {stem(m.group(1).lower()) for m in _HOW_MANY.finditer(question.text)}
         for sentence in pool:
             text = passages[sentence.passage_index].text
             described = _chunks_naming(sentence.analysis, names)
@@ -456,9 +473,12 @@ class ExtractiveAnswerer:
                         score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
                     if _locative(text, span):
                         score += LOCATIVE_WEIGHT  # where something happened, rather than who took part in it
-                score -= 0.3 * len(span_terms & asked) / len(span_terms)  # partly what the question names
+                # partly what the question names, other than what it counts ("12 days" for "how many days")
+                score -= 0.3 * len(span_terms & asked - counted) / len(span_terms)
                 if side is not None:  # on the side of the question's verb where its subject or object stands
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
+                if counted and _counts(text, span, counted):
+                    score += 0.3  # "12 days", "40 ships": the number of what the question counts
                 if span.label in (APPOSITION, NAMED):
                     score += 0.3  # what the text calls the subject asked about, or the name it gives
                 elif any(c.start <= span.start and span.end <= c.end for c in described):
@@ -542,7 +562,8 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
         return spans
     phrases = _phrases(sentence, text)
     headed = [c for c in phrases if c.label == focus]
-    return [*headed, *_names_beside(sentence, text, headed)] or ([*sentence.entities, *phrases] if lead else [])
+    return [*headed, *_names_beside(sentence, text, headed), *_complements(sentence, text, phrases, headed)] \
+        or ([*sentence.entities, *phrases] if lead else [])
 
 
 _BESIDE = re.compile(r"\s*[,(]?\s*")
@@ -560,6 +581,28 @@ def _names_beside(sentence: SentenceAnalysis, text: str, phrases: list[Span]) ->
                     or (name.end <= phrase.start and _BESIDE.fullmatch(text, name.end, phrase.start))
                     or (phrase.start < name.start and name.end == phrase.end)):
                 found.append(Span(name.start, name.end, phrase.label))
+    return found
+
+
+_COPULA = r"(?:is|are|was|were|became|becomes|become|remains|remained)\s+(?:\w+ly\s+)?"
+# after the phrase: what qualifies it ("to leave the harbour", ", built in 1871,"), "is", and how it is called
+_COPULA_AFTER = re.compile(r"(?:\s+(?:to|that|which|who|in|at|on|from|for)\b[^,;.]{1,60}?|\s*,[^,;.]{1,60},)?\s*"
+                           + _COPULA + r"(?:(?:called|named|known\s+as|considered|regarded\s+as)\s+)?(?:one\s+of\s+)?",
+                           re.IGNORECASE)
+_COPULA_BEFORE = re.compile(r"\s*,?\s*" + _COPULA, re.IGNORECASE)
+
+
+def _complements(sentence: SentenceAnalysis, text: str, phrases: list[Span], headed: list[Span]) -> list[Span]:
+    """What the text says a phrase headed by the asked noun is: the phrase on the other side of its "is" ("The
+    first ship to leave the harbour was the Maren Star", "the customs house is the oldest building"), for "What
+    was the first ship…?", "What is the oldest building…?"."""
+    found = []
+    spans = sorted({*phrases, *(e for e in sentence.entities if e.label in ANY_NAME)}, key=lambda s: (s.start, -s.end))
+    for phrase in headed:
+        after = _COPULA_AFTER.match(text, phrase.end, sentence.end)
+        if after is not None:
+            found.extend(s for s in spans if s.start == after.end())
+        found.extend(s for s in spans if s.end <= phrase.start and _COPULA_BEFORE.fullmatch(text, s.end, phrase.start))
     return found
 
 

@@ -27,6 +27,12 @@ Harlow Pile-1 (the first nuclear reactor built on a campus in the region).
 The Kaldor city council approved the plan for a new river bridge, after two years of debate. The bridge will \
 link the old town with the harbour district and is due to open in 2027.
 """,
+    "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
+
+Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
+up more than 40 ships. The first ship to leave the harbour after the strike was the Maren Star, a grain carrier. \
+The old cranes were closed in 2019 and now serve as a museum for visitors.
+""",
 }
 
 
@@ -50,6 +56,12 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("What was the name of the first nuclear reactor built on a campus in the region?", "Harlow Pile-1"),
     # "What was the target percentage…": the subject of "was" is the asked thing, a percentage
     ("What was the target percentage of households Velmar Broadcasting wanted to reach?", "36%"),
+    # what the text says the asked thing is: the phrase on the other side of its "is"
+    ("What was the first ship to leave the Orlen harbour after the strike?", "Maren Star"),
+    # "what" standing alone ("What do … serve as?"): no noun of the question heads the answer
+    ("What do closed cranes serve as after they close?", "museum"),
+    # "how many days": a number of days, which the model types as a date
+    ("How many days did the strike at the Orlen harbour last?", "12 days"),
 ])
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)

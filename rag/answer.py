@@ -441,8 +441,11 @@ class ExtractiveAnswerer:
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
         counted = {stem(m.group(1).lower()) for m in _HOW_MANY.finditer(question.text)}
+        numbers = _NUMBER.findall(question.own_text or question.text)  # "in 1939": near them, as near its words
+        weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
             text = passages[sentence.passage_index].text
+            numbers_at = _numbers_at(sentence.analysis, text, numbers)
             described = _chunks_naming(sentence.analysis, names)
             naming_subject = _holding(_phrases(sentence.analysis, text), _name_starts(sentence.analysis, subject)) \
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
@@ -465,7 +468,8 @@ class ExtractiveAnswerer:
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
                     continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
                 key = words.lower()
-                closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span))
+                closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span),
+                                       numbers_at)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
                 if types is not None and span.label in PLACES and types & PLACES:
@@ -764,6 +768,8 @@ def _past_asked_head(span: Span, text: str, asked: set[str]) -> Span:
     match = _OF.search(text, span.start, span.end)
     if match is None or stem(span.label) not in asked:  # the label of a noun phrase: its head noun's lemma
         return span
+    if all(w[:1].isupper() for w in _strip_determiners(text[span.start:match.start()]).split()):
+        return span  # a name: "the Court of Justice" for "Which court…?"
     return Span(match.end(), span.end, span.label)
 
 
@@ -780,13 +786,21 @@ def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:
     return phrases
 
 
-def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float], side: str = "") -> float:
+def _numbers_at(sentence: SentenceAnalysis, text: str, numbers: list[str]) -> list[tuple[str, int]]:
+    """Where the sentence writes each of these numbers (not inside a longer one)."""
+    return [(n, m.start()) for n in numbers
+            for m in re.compile(rf"(?<![\d,.]){re.escape(n)}(?!\d)").finditer(text, sentence.start, sentence.end)]
+
+
+def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float], side: str = "",
+               numbers_at: Sequence[tuple[str, int]] = ()) -> float:
     """How near the span stands to the question's words in the sentence: each word's weight, falling off with
     its distance in characters from the span, over the weight of all the words (1: all right next to it).
-    side: only the words "before" or "after" the span count."""
+    side: only the words "before" or "after" the span count. numbers_at: where the question's numbers stand,
+    weighed as its words ("in 1939": the figure given for 1939, not the one for 1945)."""
     nearest: dict[str, int] = {}
-    for lemma, start in zip(sentence.terms, sentence.term_starts):
-        term = stem(lemma)
+    for term, start in [*((stem(lemma), start) for lemma, start in zip(sentence.terms, sentence.term_starts)),
+                        *numbers_at]:
         if term in weights and not span.start <= start < span.end and (
                 not side or (start < span.start) == (side == "before")):
             distance = span.start - start if start < span.start else start - span.end

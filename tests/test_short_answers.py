@@ -31,7 +31,9 @@ link the old town with the harbour district and is due to open in 2027.
 
 Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
 up more than 40 ships. The first ship to leave the harbour after the strike was the Maren Star, a grain carrier. \
-The old cranes were closed in 2019 and now serve as a museum for visitors.
+The old cranes were closed in 2019 and now serve as a museum for visitors. \
+In 2021, 3 million tonnes of grain passed through the harbour, but in 2023 the harbour handled only 1.2 million \
+tonnes. The Court of Maritime Appeals ruled that the strike was lawful.
 """,
 }
 
@@ -62,6 +64,10 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("What do closed cranes serve as after they close?", "museum"),
     # "how many days": a number of days, which the model types as a date
     ("How many days did the strike at the Orlen harbour last?", "12 days"),
+    # the number nearest the year the question gives
+    ("How many tonnes of grain did the Orlen harbour handle in 2021?", "3 million tonnes"),
+    # "Which court": a name holding "of" is not cut at it ("Court of Maritime Appeals", not "Maritime Appeals")
+    ("Which court ruled on the strike at the Orlen harbour?", "Court of Maritime Appeals"),
 ])
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)

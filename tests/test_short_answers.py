@@ -33,7 +33,8 @@ Dock workers at the Orlen harbour returned to work on Monday. The strike at the 
 up more than 40 ships. The first ship to leave the harbour after the strike was the Maren Star, a grain carrier. \
 The old cranes were closed in 2019 and now serve as a museum for visitors. \
 In 2021, 3 million tonnes of grain passed through the harbour, but in 2023 the harbour handled only 1.2 million \
-tonnes. The Court of Maritime Appeals ruled that the strike was lawful.
+tonnes. The Court of Maritime Appeals ruled that the strike was lawful. The harbour authority dredged the \
+channel in May to let larger ships enter. To cut its costs, the ferry company closed its night office.
 """,
 }
 
@@ -85,6 +86,9 @@ def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_se
 @pytest.mark.parametrize("question, reason", [
     ("Why did Velmar move its studios to Pellwick?", "rents in the capital had doubled"),
     ("Why did Velmar hire engineers?", "fear of falling behind its rivals"),
+    # a purpose said by "to" and a verb, after what it explains or opening the sentence
+    ("Why did the harbour authority at Orlen dredge the channel?", "let larger ships enter"),
+    ("Why did the ferry company at the Orlen harbour close its night office?", "To cut its costs"),
 ])
 def test_a_why_question_is_answered_by_the_clause_giving_the_reason(short_service, question, reason):
     answer = short_service.ask(question)

@@ -568,8 +568,33 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
         return spans
     phrases = _phrases(sentence, text)
     headed = [c for c in phrases if c.label == focus]
-    return [*headed, *_names_beside(sentence, text, headed), *_complements(sentence, text, phrases, headed)] \
-        or ([*sentence.entities, *phrases] if lead else [])
+    # a phrase opening with a quantifier names a class or nothing, not the thing asked for: what it lists may
+    specific = [c for c in headed if not _GENERIC.match(text, c.start, c.end)]
+    return [*specific, *_names_beside(sentence, text, headed), *_complements(sentence, text, phrases, headed),
+            *_instances(sentence, text, phrases, headed)] \
+        or ([*sentence.entities, *(p for p in phrases if not _GENERIC.match(text, p.start, p.end))] if lead else [])
+
+
+# a phrase opening with a quantifier: "several algorithms", "no such planet", "whose period"
+_GENERIC = re.compile(r"(?:no|such|several|some|many|other|another|whose|any|each|every|various|all|both|these|"
+                      r"those)\b", re.IGNORECASE)
+_SUCH_AS = re.compile(r"\s*,?\s*(?:such\s+as|including|like|namely|e\.g\.,?|\()\s*", re.IGNORECASE)
+_LIST_END = re.compile(r"[;:)]|\.(?:\s|$)|\s[-–—]\s")
+
+
+def _instances(sentence: SentenceAnalysis, text: str, phrases: list[Span], headed: list[Span]) -> list[Span]:
+    """The things listed after a phrase headed by the asked noun: "Nordwave", "Baltic Crest" in "Several
+    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?". Labelled as that phrase."""
+    found = []
+    spans = _phrases_and_names(sentence, phrases)
+    for phrase in headed:
+        marker = _SUCH_AS.match(text, phrase.end, sentence.end)
+        if marker is None:
+            continue
+        end = _LIST_END.search(text, marker.end(), sentence.end)
+        end = end.start() if end else sentence.end
+        found.extend(Span(s.start, s.end, phrase.label) for s in spans if marker.end() <= s.start and s.end <= end)
+    return found
 
 
 _BESIDE = re.compile(r"\s*[,(]?\s*")
@@ -603,13 +628,17 @@ def _complements(sentence: SentenceAnalysis, text: str, phrases: list[Span], hea
     first ship to leave the harbour was the Maren Star", "the customs house is the oldest building"), for "What
     was the first ship…?", "What is the oldest building…?"."""
     found = []
-    spans = sorted({*phrases, *(e for e in sentence.entities if e.label in ANY_NAME)}, key=lambda s: (s.start, -s.end))
+    spans = _phrases_and_names(sentence, phrases)
     for phrase in headed:
         after = _COPULA_AFTER.match(text, phrase.end, sentence.end)
         if after is not None:
             found.extend(s for s in spans if s.start == after.end())
         found.extend(s for s in spans if s.end <= phrase.start and _COPULA_BEFORE.fullmatch(text, s.end, phrase.start))
     return found
+
+
+def _phrases_and_names(sentence: SentenceAnalysis, phrases: list[Span]) -> list[Span]:
+    return sorted({*phrases, *(e for e in sentence.entities if e.label in ANY_NAME)}, key=lambda s: (s.start, -s.end))
 
 
 _IN = re.compile(r"\bin\s+(?:the\s+)?$", re.IGNORECASE)

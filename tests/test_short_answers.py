@@ -34,7 +34,8 @@ up more than 40 ships. The first ship to leave the harbour after the strike was 
 The old cranes were closed in 2019 and now serve as a museum for visitors. \
 In 2021, 3 million tonnes of grain passed through the harbour, but in 2023 the harbour handled only 1.2 million \
 tonnes. The Court of Maritime Appeals ruled that the strike was lawful. The harbour authority dredged the \
-channel in May to let larger ships enter. To cut its costs, the ferry company closed its night office.
+channel in May to let larger ships enter. To cut its costs, the ferry company closed its night office. \
+Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to Orlen during the strike.
 """,
 }
 
@@ -73,6 +74,13 @@ def short_service(tmp_path_factory, embedder, analyzer):
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)
     assert answer.answered and answer.short_answer is not None and answer.short_answer.text == short
+
+
+def test_a_phrase_naming_a_class_gives_the_things_it_lists(short_service):
+    # "Several shipping lines, such as Nordwave and Baltic Crest": the lines listed (the small model takes the
+    # two for one name), not "Several shipping lines"
+    answer = short_service.ask("What shipping line moved its cargo to Orlen during the strike?")
+    assert answer.answered and answer.short_answer.text in ("Nordwave", "Baltic Crest", "Nordwave and Baltic Crest")
 
 
 def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_service):

@@ -106,13 +106,16 @@ def test_short_answers_from_the_words_around_them(seed_client, question, short):
     assert data["answered"] and data["short_answer"]["text"] == short
 
 
-@pytest.mark.parametrize("question", ["In which city were the talks held?", "Where did the talks take place?"])
-def test_the_place_of_the_talks_is_the_name_after_in(seed_service, question):
+@pytest.mark.parametrize("question", ["In which city were the talks held?", "Where did the talks take place?",
+                                      "In which city did the two officials meet?"])
+def test_the_place_of_the_talks_is_the_name_after_in(seed_client, question):
     # the small model takes Ulaanbaatar for an organization; "held in Ulaanbaatar" tells it is a place, and
-    # the countries are the parties ("between North Korea and Mongolia"), not the place of the talks
-    passages = seed_service.retriever.retrieve(question, 5, None).passages
-    short = seed_service.answerer.findings(question, passages).short
-    assert short is not None and short.text == "Ulaanbaatar"
+    # the countries are the parties ("between North Korea and Mongolia"), not the place of the talks. The
+    # sentences say it in other words ("This marked event, held in Ulaanbaatar", "This meeting in Ulaanbaatar"):
+    # the place the text puts the question's event in answers though they score low
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == "Ulaanbaatar"
+    assert "Ulaanbaatar" in data["answer"]
 
 
 def test_a_question_in_other_words_than_the_articles(seed_client):

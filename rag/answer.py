@@ -123,16 +123,12 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(\w+)", re.IGNORECASE)  # and what it counts
 _HOW_MANY_UNITS = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(?:seconds|minutes|hours|days|weeks|months|years|"
                              r"decades|centuries|time)\b", re.IGNORECASE)
-_NEXT_WORD = re.compile(r"\s*([\w-]+)")
-
-
 def _counts(text: str, span: Span, counted: set[str]) -> bool:
-    """The span's number counts what the question counts: its last word, or the word right after it, is that
-    ("12 days", "more than 40 ships" for "how many ships")."""
+    """The span is a number of what the question counts, its unit inside it ("12 days", "3 million tonnes" for
+    "how many days", "how many tonnes"). A count noun after the number ("two people were taken to hospital")
+    only counts as a word near it: "how many people were evacuated" is "6,400 residents … were evacuated"."""
     words = re.findall(r"\w+", text[span.start:span.end])
-    after = _NEXT_WORD.match(text, span.end)
-    return bool(words) and (stem(words[-1].lower()) in counted
-                            or (after is not None and stem(after.group(1).lower()) in counted))
+    return bool(words) and stem(words[-1].lower()) in counted
 
 
 def asks_for_a_kind(question: QuestionAnalysis) -> bool:
@@ -493,7 +489,7 @@ class ExtractiveAnswerer:
                 if side is not None:  # on the side of the question's verb where its subject or object stands
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
                 if counted and _counts(text, span, counted):
-                    score += 0.3  # "12 days", "40 ships": the number of what the question counts
+                    score += 0.3  # "12 days": the number of what the question counts
                 if span.label in (APPOSITION, NAMED):
                     score += 0.3  # what the text calls the subject asked about, or the name it gives
                 elif any(c.start <= span.start and span.end <= c.end for c in described):

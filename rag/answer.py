@@ -643,6 +643,7 @@ def _complements(sentence: SentenceAnalysis, text: str, phrases: list[Span], hea
 
 
 def _phrases_and_names(sentence: SentenceAnalysis, phrases: list[Span]) -> list[Span]:
+    """The sentence's noun phrases and names, in order (a longer one first where two start together)."""
     return sorted({*phrases, *(e for e in sentence.entities if e.label in ANY_NAME)}, key=lambda s: (s.start, -s.end))
 
 

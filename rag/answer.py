@@ -443,7 +443,7 @@ class ExtractiveAnswerer:
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
         counted = {stem(m.group(1).lower()) for m in _HOW_MANY.finditer(question.text)}
-        numbers = _NUMBER.findall(question.own_text or question.text)  # "in 1939": near them, as near its words
+        numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
             text = passages[sentence.passage_index].text
@@ -860,7 +860,7 @@ def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]
     """How near the span stands to the question's words in the sentence: each word's weight, falling off with
     its distance in characters from the span, over the weight of all the words (1: all right next to it).
     side: only the words "before" or "after" the span count. numbers_at: where the question's numbers stand,
-    weighed as its words ("in 1939": the figure given for 1939, not the one for 1945)."""
+    weighed as its words ("in 2021": the figure given for 2021, not the one for 2023)."""
     nearest: dict[str, int] = {}
     for term, start in [*((stem(lemma), start) for lemma, start in zip(sentence.terms, sentence.term_starts)),
                         *numbers_at]:

@@ -16,7 +16,9 @@ analysis (rag.analysis) and embedding were stored at ingest; only the question i
    passages name them (two articles naming the same person is evidence).
 4. The corpus is said not to hold the answer when the evidence does not cover what is asked: a name the
    question uses is in no retrieved article, too few of its other words are in the best evidence, or, for a
-   typed question, no span of the asked type stands near them. None of these shrink with question length.
+   typed question, no span of the asked type stands near them. None of these shrink with question length. A
+   place the text sets right after the question's words ("the meeting in Ulaanbaatar") answers from a sentence
+   less relevant than others must be: such sentences say the question in other words.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
         return TIMES
     if wh == "how":
         if focus in ("many", "much"):  # "how many days": the model types "63 days" as a date
-            return AMOUNTS | TIMES if _HOW_MANY_UNITS.search(question.text) else AMOUNTS
+            return AMOUNTS | TIMES if _counted_words(question) & TIME_UNITS else AMOUNTS
         if focus in ("long", "old", "often"):
             return TIMES | AMOUNTS
         if focus in ("far", "big", "large", "high", "tall", "deep", "heavy", "fast"):
@@ -121,8 +123,13 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
 
 
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(\w+)", re.IGNORECASE)  # and what it counts
-_HOW_MANY_UNITS = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(?:seconds|minutes|hours|days|weeks|months|years|"
-                             r"decades|centuries|time)\b", re.IGNORECASE)
+TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries time".split())
+
+
+def _counted_words(question: QuestionAnalysis) -> set[str]:
+    """What the question counts, lower case: "days" in "How many days did it last?"."""
+    return {m.group(1).lower() for m in _HOW_MANY.finditer(question.text)}
+
 def _counts(text: str, span: Span, counted: set[str]) -> bool:
     """The span is a number of what the question counts, its unit inside it ("12 days", "3 million tonnes" for
     "how many days", "how many tonnes"). A count noun after the number ("two people were taken to hospital")
@@ -442,7 +449,7 @@ class ExtractiveAnswerer:
         called = asks_what_subject_is_called(question)
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
-        counted = {stem(m.group(1).lower()) for m in _HOW_MANY.finditer(question.text)}
+        counted = set(map(stem, _counted_words(question)))
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
@@ -573,11 +580,12 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
         return spans
     phrases = _phrases(sentence, text)
     headed = [c for c in phrases if c.label == focus]
-    # a phrase opening with a quantifier names a class or nothing, not the thing asked for: what it lists may
-    specific = [c for c in headed if not _GENERIC.match(text, c.start, c.end)]
-    return [*specific, *_names_beside(sentence, text, headed), *_complements(sentence, text, phrases, headed),
-            *_instances(sentence, text, phrases, headed)] \
-        or ([*sentence.entities, *(p for p in phrases if not _GENERIC.match(text, p.start, p.end))] if lead else [])
+    # a phrase opening with a quantifier names a class or nothing, not the thing asked for; what it lists may be
+    specific = [p for p in phrases if not _GENERIC.match(text, p.start, p.end)]
+    spans = _phrases_and_names(sentence, phrases)
+    return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed),
+            *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
+        or ([*sentence.entities, *specific] if lead else [])
 
 
 # a phrase opening with a quantifier: "several algorithms", "no such planet", "whose period"
@@ -587,11 +595,11 @@ _SUCH_AS = re.compile(r"\s*,?\s*(?:such\s+as|including|like|namely|e\.g\.,?|\()\
 _LIST_END = re.compile(r"[;:)]|\.(?:\s|$)|\s[-–—]\s")
 
 
-def _instances(sentence: SentenceAnalysis, text: str, phrases: list[Span], headed: list[Span]) -> list[Span]:
+def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed: list[Span]) -> list[Span]:
     """The things listed after a phrase headed by the asked noun: "Nordwave", "Baltic Crest" in "Several
-    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?". Labelled as that phrase."""
+    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?". Labelled as that phrase.
+    spans: the sentence's phrases and names (_phrases_and_names)."""
     found = []
-    spans = _phrases_and_names(sentence, phrases)
     for phrase in headed:
         marker = _SUCH_AS.match(text, phrase.end, sentence.end)
         if marker is None:
@@ -628,12 +636,11 @@ _COPULA_AFTER = re.compile(r"(?:\s+(?:to|that|which|who|in|at|on|from|for)\b[^,;
 _COPULA_BEFORE = re.compile(r"\s*,?\s*" + _COPULA, re.IGNORECASE)
 
 
-def _complements(sentence: SentenceAnalysis, text: str, phrases: list[Span], headed: list[Span]) -> list[Span]:
+def _complements(sentence: SentenceAnalysis, text: str, spans: list[Span], headed: list[Span]) -> list[Span]:
     """What the text says a phrase headed by the asked noun is: the phrase on the other side of its "is" ("The
     first ship to leave the harbour was the Maren Star", "the customs house is the oldest building"), for "What
-    was the first ship…?", "What is the oldest building…?"."""
+    was the first ship…?", "What is the oldest building…?". spans: the sentence's phrases and names."""
     found = []
-    spans = _phrases_and_names(sentence, phrases)
     for phrase in headed:
         after = _COPULA_AFTER.match(text, phrase.end, sentence.end)
         if after is not None:
@@ -852,7 +859,7 @@ def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:
 def _numbers_at(sentence: SentenceAnalysis, text: str, numbers: list[str]) -> list[tuple[str, int]]:
     """Where the sentence writes each of these numbers (not inside a longer one)."""
     return [(n, m.start()) for n in numbers
-            for m in re.compile(rf"(?<![\d,.]){re.escape(n)}(?!\d)").finditer(text, sentence.start, sentence.end)]
+            for m in _figure(n).finditer(text, sentence.start, sentence.end)]
 
 
 def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float], side: str = "",
@@ -943,6 +950,12 @@ _SPELLED = dict(enumerate(zip("one two three four five six seven eight nine ten"
                               "first second third fourth fifth sixth seventh eighth ninth tenth".split()), start=1))
 
 
+@functools.lru_cache(maxsize=1024)
+def _figure(number: str) -> re.Pattern:
+    """The number as written, not inside a longer one ("12" not in "2012" or "1.12")."""
+    return re.compile(rf"(?<![\d,.]){re.escape(number)}(?!\d)")
+
+
 def numbers_in(question: QuestionAnalysis, quoted: set[str], passages: list[Passage]) -> bool:
     """Every number the question writes in figures ("in 1765", "the 22nd") appears in the articles the answer
     quotes (their retrieved passages, titles or dates), in figures or, up to ten, in words: a number is as
@@ -951,7 +964,7 @@ def numbers_in(question: QuestionAnalysis, quoted: set[str], passages: list[Pass
     if not numbers:
         return True
     text = " ".join(f"{p.text} {p.title} {p.date or ''}" for p in passages if p.article_id in quoted)
-    return all(re.search(rf"(?<![\d,.]){re.escape(n)}(?!\d)", text) or (
+    return all(_figure(n).search(text) or (
         n.isdigit() and int(n) in _SPELLED and re.search(rf"\b(?:{'|'.join(_SPELLED[int(n)])})\b", text, re.I))
         for n in numbers)
 

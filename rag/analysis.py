@@ -309,16 +309,19 @@ def _asked_role(wh) -> tuple[str, str]:
 
 
 def _subject_noun_after(doc, copula) -> str | None:
-    """The common noun heading the first noun chunk that hangs on this "is" and ends the question ("capacity"
-    in "What is the capacity of the park?"); None when that chunk is a name or a pronoun ("What is Brightfen?",
-    "What is it?") or when more of the question hangs on the "is" after it ("What is the reliquary worth?"
-    parsed with "worth" beside the reliquary)."""
-    chunk = next((c for c in doc.noun_chunks if c.start > copula.i and c.root.head == copula), None)
-    if chunk is None or chunk.root.pos_ != "NOUN":
+    """The common noun heading the first noun phrase that hangs on this "is" and ends the question ("capacity"
+    in "What is the capacity of the park?", "decision" in "What was the Bank of England's decision?"); None when
+    that phrase is a name or a pronoun ("What is Brightfen?", "What is it?") or when more of the question hangs
+    on the "is" after it ("What is the reliquary worth?" parsed with "worth" beside the reliquary)."""
+    noun = next((t for t in doc[copula.i + 1:] if t.head == copula and t.dep_ in ("nsubj", "attr")), None)
+    if noun is not None and noun.pos_ == "PROPN":  # "What was Hero of Alexandria's nationality?", parsed as
+        noun = next((o for p in noun.children if p.lower_ == "of" for o in p.children  # "Hero of (Alexandria's
+                     if o.dep_ == "pobj" and o.pos_ == "NOUN" and any(c.dep_ == "poss" for c in o.children)), noun)
+    if noun is None or noun.pos_ != "NOUN":  # nationality)"
         return None
-    if any(not t.is_punct and t.head == copula for t in doc[chunk.root.right_edge.i + 1:]):
+    if any(not t.is_punct and t.head == copula for t in doc[noun.right_edge.i + 1:]):
         return None
-    return _chunk_head_after(doc, chunk.root.i)
+    return _chunk_head_after(doc, noun.i) or noun.lemma_.lower()
 
 
 def _chunk_head_after(doc, index: int) -> str | None:

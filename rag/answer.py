@@ -116,10 +116,25 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
         if focus in ("far", "big", "large", "high", "tall", "deep", "heavy", "fast"):
             return AMOUNTS
     if wh in ("what", "which"):
-        if focus not in FOCUS_TYPES and VALUE_WORDS & set(question.terms):  # "what is it worth?"
+        if focus not in FOCUS_TYPES and _asks_value(question):
             return AMOUNTS
         return FOCUS_TYPES.get(focus)
     return None
+
+
+_VALUE_STEMS = frozenset(map(stem, VALUE_WORDS))
+
+
+def _asks_value(question: QuestionAnalysis) -> bool:
+    """ "What is it worth?", "What did they pay?", "What was its value?", "What pay rise did they accept?": a
+    word of value where the question names no other kind of thing, or in the phrase naming what it asks for;
+    not "What subject replaced values education?", which asks for a subject."""
+    if question.focus in VALUE_WORDS or question.focus not in question.terms:
+        return bool(VALUE_WORDS & set(question.terms))
+    text = question.own_text or question.text
+    return any(c.label == question.focus
+               and not _VALUE_STEMS.isdisjoint(map(stem, re.findall(r"\w+", text[c.start:c.end].lower())))
+               for c in question.chunks)
 
 
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+(?:more\s+)?(\w+)", re.IGNORECASE)  # and what it counts

@@ -48,6 +48,29 @@ def test_the_question_is_typed_by_its_question_word(analyzer):
     assert analyzer.question("What kind of relations did they discuss?").focus == "relation"
 
 
+@pytest.mark.parametrize("question, focus", [
+    ("What is the capacity of the park?", "capacity"),
+    ("What was the Bank of Serevia's decision?", "decision"),  # no noun chunk holds "decision"
+    ("What was Hero of Alexandria's nationality?", "nationality"),  # parsed as "Hero of (Alexandria's …)"
+    ("What is Brightfen?", "be"),  # a name: no noun says what is asked
+])
+def test_what_is_asks_for_the_noun_after_is(analyzer, question, focus):
+    assert analyzer.question(question).focus == focus
+
+
+@pytest.mark.parametrize("question, amount", [
+    ("What is the reliquary worth?", True),
+    ("What did Brightfen pay for the plant?", True),
+    ("What pay rise did the dockers accept?", True),  # a word of value in the phrase of what is asked
+    ("What subject replaced values education in the fourth year?", False),  # a subject, named by its noun
+])
+def test_a_word_of_value_asks_for_an_amount_only_where_no_other_kind_is_named(analyzer, question, amount):
+    from rag.answer import expected_types
+    from rag.analysis import AMOUNTS
+
+    assert (expected_types(analyzer.question(question)) == AMOUNTS) == amount
+
+
 @pytest.mark.parametrize("question, role, verb", [
     ("What drives down wages?", "subject", "drive"),
     ("What company agreed to terminate the proceedings?", "subject", "agree"),  # the noun "what" qualifies

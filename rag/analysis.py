@@ -255,16 +255,20 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                         head = _subject_noun_after(doc, following)
                     focus = head or focus
             break
+    wh_token = next((t for t in tokens if t.lower_ == wh), None)
+    inverted = _inverted_verb(tokens, wh_token) if wh in ("what", "which", "who", "whom") else None
     name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
-                  if t.idx < names_end} | {content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end
-                                               and t.ent_type_ not in _NOT_NAMES}  # not "March"
+                  if t.idx < names_end and t != inverted} | {
+        content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end and t != inverted
+        and t.ent_type_ not in _NOT_NAMES}  # not "March"; not the verb of "Who did Emma Marry?"
     terms = tuple(dict.fromkeys(lemma for token in tokens if token.idx < names_end
                                 and (lemma := content_lemma(token)) and lemma not in _WH))
     yes_no = not wh and bool(tokens) and tokens[0].pos_ == "AUX"
     root = next((t.lemma_.lower() for t in tokens if t.dep_ == "ROOT"), "")
     several = yes_no or any(t.dep_ == "conj" and (t.ent_type_ or t.pos_ == "PROPN") for t in tokens)
-    wh_token = next((t for t in tokens if t.lower_ == wh), None)
     role, verb = _asked_role(wh_token) if wh in ("what", "which", "who", "whom") else ("", "")
+    if not role and inverted is not None:  # "Who does the statue commemorate?": its object
+        role, verb = "object", inverted.lemma_.lower()
     return QuestionAnalysis(text, wh, focus, terms, frozenset(name_terms - {None}),
                             tuple(Span(e.start_char, e.end_char, e.label_) for e in doc.ents if e.start_char < names_end),
                             tuple(Span(c.start_char, c.end_char, c.root.lemma_.lower()) for c in doc.noun_chunks),
@@ -306,6 +310,27 @@ def _asked_role(wh) -> tuple[str, str]:
     if not role or verb.pos_ != "VERB" or verb.lemma_ in ("be", "do", "have"):
         return "", ""
     return role, verb.lemma_.lower()
+
+
+def _inverted_verb(tokens, wh):
+    """The main verb of a question inverted by "do" ("Who does the statue of Little Insurgent commemorate?",
+    "What did the lagoon change into?"): the first verb after "do", else the word that ends its subject, after a
+    noun or a name and before a preposition or the end. The small model often tags that word as a noun
+    ("commemorate", "meet") or a name ("Who did Emma Marry?"); the last such word, as the subject may end in a
+    phrase of its own ("the statue at the gate"). None when "do" does not follow the question word and its noun."""
+    if wh is None:
+        return None
+    do = next((t for t in tokens[wh.i + 1:] if t.pos_ in ("AUX", "VERB")), None)
+    if do is None or do.lemma_ != "do":
+        return None
+    after = tokens[do.i + 1:]
+    verb = next((t for t in after if t.pos_ == "VERB"), None)
+    if verb is not None:
+        return verb
+    ends = [t for t, before, nxt in zip(after[1:], after, [*after[2:], None])
+            if before.pos_ in ("NOUN", "PROPN") and t.pos_ in ("NOUN", "PROPN")
+            and (nxt is None or nxt.pos_ in ("ADP", "PUNCT"))]
+    return ends[-1] if ends else None  # the last: "the bronze statue at the gate commemorate"
 
 
 def _subject_noun_after(doc, copula) -> str | None:

@@ -476,6 +476,8 @@ class ExtractiveAnswerer:
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             side = _answer_side(question, sentence.analysis, text)
+            if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
+                spans = [*spans, *_beside_verb(sentence.analysis, text, side)]
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, names)]
             if naming:
@@ -733,6 +735,24 @@ def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: s
     # the doer stands before an active verb and after a passive one ("was challenged by X"); the thing done
     # to, the other way round
     return at, "after" if (question.asked_role == "subject") == passive_sentence else "before"
+
+
+_VERB_AFTER = re.compile(r"\w*\s+(?:by\s+)?")  # "enforced by the courts", "commemorates the children"
+_VERB_BEFORE = re.compile(r"\s+(?:(?:can|could|will|would|may|might|must|shall|should|do|does|did|has|have|had|is|"
+                          r"are|was|were|be|been|also|not|\w+ly)\s+){0,3}")  # "the courts can also enforce"
+
+
+def _beside_verb(sentence: SentenceAnalysis, text: str, side: tuple[int, str]) -> list[Span]:
+    """The noun phrase right beside the question's verb on the side its answer stands (_answer_side): who did it
+    or to whom, when the text says so with a common noun ("commemorates the children", "enforced by the courts
+    of member states") rather than a name."""
+    at, where = side
+    for phrase in _phrases(sentence, text):
+        if where == "after" and phrase.start > at and _VERB_AFTER.fullmatch(text, at, phrase.start):
+            return [phrase]
+        if where == "before" and phrase.end <= at and _VERB_BEFORE.fullmatch(text, phrase.end, at):
+            return [phrase]
+    return []
 
 
 APPOSITION = "APPOSITION"  # the label of a candidate that is a phrase set beside a name

@@ -78,6 +78,9 @@ def test_a_word_of_value_asks_for_an_amount_only_where_no_other_kind_is_named(an
     ("What do closed rivers serve as?", "object", "serve"),  # through the preposition
     ("What was developed for the Air Force?", "passive", "develop"),
     ("What is the capital of Serevia?", "", ""),  # a copula: no side to take
+    # inverted by "do", with the verb the small model tags as a noun, after a subject with a phrase of its own
+    ("Who does the bronze statue at the harbour gate commemorate?", "object", "commemorate"),
+    ("Who did Ilse Varga meet in Amberlin?", "object", "meet"),
 ])
 def test_the_question_says_whether_it_asks_for_the_subject_or_the_object_of_its_verb(analyzer, question, role,
                                                                                     verb):
@@ -93,6 +96,10 @@ def test_the_question_says_whether_it_asks_for_the_subject_or_the_object_of_its_
 ])
 def test_the_names_in_the_subject_of_a_question_about_something_else(analyzer, question, names):
     assert analyzer.question(question).subject_names == names
+
+
+def test_the_verb_of_an_inverted_question_is_no_name_even_when_capitalized(analyzer):
+    assert analyzer.question("Who did Emma Marry?").name_terms == {"emma"}
 
 
 def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):

@@ -35,7 +35,9 @@ The old cranes were closed in 2019 and now serve as a museum for visitors. \
 In 2021, 3 million tonnes of grain passed through the harbour, but in 2023 the harbour handled only 1.2 million \
 tonnes. The Court of Maritime Appeals ruled that the strike was lawful. The harbour authority dredged the \
 channel in May to let larger ships enter. To cut its costs, the ferry company closed its night office. \
-Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to Orlen during the strike.
+Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to Orlen during the strike. \
+The new safety rules of the harbour can be enforced by the port inspectors. A bronze statue at the harbour gate \
+commemorates the dockers who died in the storm of 1951.
 """,
 }
 
@@ -70,6 +72,9 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("How many tonnes of grain did the Orlen harbour handle in 2021?", "3 million tonnes"),
     # "Which court": a name holding "of" is not cut at it ("Court of Maritime Appeals", not "Maritime Appeals")
     ("Which court ruled on the strike at the Orlen harbour?", "Court of Maritime Appeals"),
+    # who, said with a common noun: the phrase beside the question's verb, on the side of what is asked
+    ("Who can enforce the new safety rules of the Orlen harbour?", "port inspectors"),
+    ("Who does the bronze statue at the Orlen harbour gate commemorate?", "dockers"),  # its verb after "does"
 ])
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)

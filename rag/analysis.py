@@ -86,6 +86,7 @@ class QuestionAnalysis:
     # country does Gombosuren represent?"; none in "Who runs Acme?" or "Who is the head of Acme?")
     subject_names: frozenset[str] = frozenset()
     negated: bool = False  # it says "not", "never", "no"… ("What didn't Newton's mechanics affect?")
+    quality: bool = False  # "how" and an adjective: asks how something is ("How important were the talks?")
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -238,7 +239,7 @@ _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionAnalysis:
     """names_end: only the words before this offset are the question's own (after it: names carried over)."""
     names_end = len(text) if names_end is None else names_end
-    wh, focus = "", ""
+    wh, focus, quality = "", "", False
     tokens = list(doc)
     for i, token in enumerate(tokens):
         lower = token.lower_
@@ -247,6 +248,7 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
             following = tokens[i + 1] if i + 1 < len(tokens) else None
             if following is not None and lower in ("what", "which", "how") and not following.is_punct:
                 focus = following.lemma_.lower()
+                quality = lower == "how" and following.pos_ == "ADJ"
                 if lower in ("what", "which") and (following.pos_ != "AUX" or following.lemma_ == "be"):
                     # "what kind of X", "which two countries": the head noun; not in "What do closed rivers
                     # serve as?", where "what" stands alone
@@ -275,7 +277,8 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             yes_no, text[:names_end], root, several, role, verb,
                             next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD",
                             _subject_names(tokens, wh_token, name_terms),
-                            any(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in tokens if t.idx < names_end))
+                            any(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in tokens if t.idx < names_end),
+                            quality)
 
 
 _NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}
@@ -316,8 +319,10 @@ def _inverted_verb(tokens, wh):
     """The main verb of a question inverted by "do" ("Who does the statue of Little Insurgent commemorate?",
     "What did the lagoon change into?"): the first verb after "do", else the word that ends its subject, after a
     noun or a name and before a preposition or the end. The small model often tags that word as a noun
-    ("commemorate", "meet") or a name ("Who did Emma Marry?"); the last such word, as the subject may end in a
-    phrase of its own ("the statue at the gate"). None when "do" does not follow the question word and its noun."""
+    ("commemorate", "meet") or a name ("Who did Emma Marry?"). The last such word, as the subject may end in a
+    phrase of its own ("the statue at the gate"); a capitalized one only when no other fits ("offer", not
+    "Peninsula", in "What does the engagement offer for more dialogue on the Korean Peninsula?"). None when "do"
+    does not follow the question word and its noun."""
     if wh is None:
         return None
     do = next((t for t in tokens[wh.i + 1:] if t.pos_ in ("AUX", "VERB")), None)
@@ -330,7 +335,8 @@ def _inverted_verb(tokens, wh):
     ends = [t for t, before, nxt in zip(after[1:], after, [*after[2:], None])
             if before.pos_ in ("NOUN", "PROPN") and t.pos_ in ("NOUN", "PROPN")
             and (nxt is None or nxt.pos_ in ("ADP", "PUNCT"))]
-    return ends[-1] if ends else None  # the last: "the bronze statue at the gate commemorate"
+    ends = [t for t in ends if t.text.islower()] or ends
+    return ends[-1] if ends else None
 
 
 def _subject_noun_after(doc, copula) -> str | None:

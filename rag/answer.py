@@ -426,7 +426,8 @@ class ExtractiveAnswerer:
         """The best span of the asked kind in the best sentences, and the candidate it was."""
         types = expected_types(question)
         called = asks_what_subject_is_called(question)
-        if not ranked or not question.wh or (question.wh == "how" and types is None and not called):
+        if not ranked or not question.wh or (question.wh == "how" and types is None and not called
+                                             and not question.quality):
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
         weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
@@ -474,6 +475,7 @@ class ExtractiveAnswerer:
             naming_subject = _holding(_phrases(sentence.analysis, text), _name_starts(sentence.analysis, subject)) \
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
+                     _qualities(sentence.analysis, text, asked) if question.quality and types is None else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             side = _answer_side(question, sentence.analysis, text)
             if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
@@ -768,6 +770,36 @@ def asks_for_a_name(question: QuestionAnalysis) -> bool:
     (not "Who was named chief executive?": a person)."""
     return question.wh in ("what", "which") and (
         stem(question.root) in NAMING or bool(_NAME_WORD.search(question.own_text or question.text)))
+
+
+QUALITY = "QUALITY"  # the label of the words that qualify a noun of the question
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def _qualities(sentence: SentenceAnalysis, text: str, asked: set[str]) -> list[Span]:
+    """What the text says a thing the question names is like: the words before the head of a noun phrase headed
+    by one of its nouns, from the first that is neither a determiner nor a quantifier up to one the question says
+    ("pivotal" in "pivotal talks" for "How important were the talks?", "rare" in "This rare diplomatic
+    engagement" for "How unusual was this diplomatic engagement?")."""
+    found = []
+    for chunk in sentence.chunks:
+        if stem(chunk.label) not in asked:
+            continue
+        words = [w for w in _WORD.finditer(text, chunk.start, chunk.end)][:-1]  # without the head noun
+        first = next((i for i, w in enumerate(words) if _qualifier(w.group())), None)
+        if first is None or stem(words[first].group()) in asked:
+            continue
+        last = first
+        while last + 1 < len(words) and _qualifier(words[last + 1].group()) \
+                and stem(words[last + 1].group()) not in asked:
+            last += 1
+        found.append(Span(words[first].start(), words[last].end(), QUALITY))
+    return found
+
+
+def _qualifier(word: str) -> bool:
+    """A lower-case word that may say what a thing is like: no name, determiner or quantifier."""
+    return word.islower() and not _DETERMINERS.match(word + " ") and not _GENERIC.fullmatch(word)
 
 
 REASON = "REASON"  # the label of a candidate that gives a reason or a purpose

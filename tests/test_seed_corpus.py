@@ -100,6 +100,8 @@ def test_a_role_or_description_is_the_phrase_beside_the_name(seed_client, questi
     # "North Korea's Vice-Minister of Foreign Affairs, Pak Myong Ho": the name beside the phrase naming the
     # question's subject is that subject, not the official it met (both articles name both men)
     ("Which Mongolian official did North Korea's deputy foreign minister hold talks with?", "Amartuvshin Gombosuren"),
+    # "how" and an adjective: the word the articles qualify the talks with ("pivotal talks")
+    ("How important were the talks in Ulaanbaatar described as being?", "pivotal"),
 ])
 def test_short_answers_from_the_words_around_them(seed_client, question, short):
     data = seed_client.post("/api/ask", json={"question": question}).get_json()

@@ -37,7 +37,8 @@ tonnes. The Court of Maritime Appeals ruled that the strike was lawful. The harb
 channel in May to let larger ships enter. To cut its costs, the ferry company closed its night office. \
 Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to Orlen during the strike. \
 The new safety rules of the harbour can be enforced by the port inspectors. A bronze statue at the harbour gate \
-commemorates the dockers who died in the storm of 1951.
+commemorates the dockers who died in the storm of 1951. Union leaders called the walkout a costly dispute for \
+the whole region.
 """,
 }
 
@@ -75,6 +76,8 @@ def short_service(tmp_path_factory, embedder, analyzer):
     # who, said with a common noun: the phrase beside the question's verb, on the side of what is asked
     ("Who can enforce the new safety rules of the Orlen harbour?", "port inspectors"),
     ("Who does the bronze statue at the Orlen harbour gate commemorate?", "dockers"),  # its verb after "does"
+    # "how" and an adjective: the word the text qualifies the question's noun with
+    ("How damaging was the dispute at the Orlen harbour?", "costly"),
 ])
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)

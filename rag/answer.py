@@ -718,6 +718,8 @@ LOCATIVE_WEIGHT = 0.1
 # min_score, as the sentence may say it in other words ("This meeting in Ulaanbaatar…"); 0.15 and 0.2 answer the
 # same questions of the four evaluation sets
 PLACED_MIN_SCORE = 0.2
+_PLANNED_BEFORE = re.compile(r"\b(?:will|shall|(?:is|are)\s+(?:scheduled|due|expected|set|planning|going)\s+to|"
+                             r"plans?\s+to|intends?\s+to|(?:is|are)\s+to)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
 
@@ -726,13 +728,16 @@ def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: s
     asks for its subject ("What drives down wages?" -> "Competition ... tends to drive down wages"), after it
     for its object; a passive question's subject is the object of an active sentence ("What was developed?"
     -> "Baran developed the concept"), and a passive sentence names the doer after the verb. (offset of the
-    verb, "before" or "after"); None when the sentence does not use the verb."""
+    verb, "before" or "after"); None when the sentence does not use the verb, or uses it for what is planned
+    while the question asks about what was done."""
     if not question.asked_role:
         return None
     verb = stem(question.asked_verb)
     at = next((start for lemma, start in zip(sentence.terms, sentence.term_starts) if stem(lemma) == verb), None)
     if at is None:
         return None
+    if question.past and _PLANNED_BEFORE.search(text[max(sentence.start, at - 40):at]):
+        return None  # "Who did Varga meet?": not "Varga is scheduled to meet students"
     passive_sentence = bool(_PASSIVE_BEFORE.search(text[max(sentence.start, at - 40):at]))
     # the doer stands before an active verb and after a passive one ("was challenged by X"); the thing done
     # to, the other way round

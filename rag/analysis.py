@@ -87,6 +87,7 @@ class QuestionAnalysis:
     subject_names: frozenset[str] = frozenset()
     negated: bool = False  # it says "not", "never", "no"… ("What didn't Newton's mechanics affect?")
     quality: bool = False  # "how" and an adjective: asks how something is ("How important were the talks?")
+    kind: bool = False  # "what kind (type, sort, form) of X": asks for a kind of X, said by a phrase headed by X
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -239,7 +240,7 @@ _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionAnalysis:
     """names_end: only the words before this offset are the question's own (after it: names carried over)."""
     names_end = len(text) if names_end is None else names_end
-    wh, focus, quality = "", "", False
+    wh, focus, quality, kind = "", "", False, False
     tokens = list(doc)
     for i, token in enumerate(tokens):
         lower = token.lower_
@@ -253,6 +254,7 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                     # "what kind of X", "which two countries": the head noun; not in "What do closed rivers
                     # serve as?", where "what" stands alone
                     head = _chunk_head_after(doc, following.i)
+                    kind = _asks_kind(doc, following.i)
                     if following.lemma_ == "be":  # "What is the capacity of the park?": the thing asked for
                         head = _subject_noun_after(doc, following)
                     focus = head or focus
@@ -278,7 +280,7 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD",
                             _subject_names(tokens, wh_token, name_terms),
                             any(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in tokens if t.idx < names_end),
-                            quality)
+                            quality, kind)
 
 
 _NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}
@@ -355,11 +357,21 @@ def _subject_noun_after(doc, copula) -> str | None:
     return _chunk_head_after(doc, noun.i) or noun.lemma_.lower()
 
 
+_KINDS = ("kind", "sort", "type", "form")
+
+
+def _asks_kind(doc, index: int) -> bool:
+    """The noun phrase at index is "kind of X", "type of X"…"""
+    chunk = next((c for c in doc.noun_chunks if c.start <= index < c.end), None)
+    return chunk is not None and chunk.root.lemma_.lower() in _KINDS and any(
+        c.lower_ == "of" for c in chunk.root.children)
+
+
 def _chunk_head_after(doc, index: int) -> str | None:
     for chunk in doc.noun_chunks:
         if chunk.start <= index < chunk.end:
             root = chunk.root
-            if root.lemma_.lower() in ("kind", "sort", "type", "part", "form", "name"):
+            if root.lemma_.lower() in (*_KINDS, "part", "name"):
                 of = [c for c in root.children if c.lower_ == "of"]
                 objects = [o for c in of for o in c.children if o.dep_ == "pobj"]
                 if objects:

@@ -116,6 +116,8 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
         if focus in ("far", "big", "large", "high", "tall", "deep", "heavy", "fast"):
             return AMOUNTS
     if wh in ("what", "which"):
+        if question.kind:  # "what kind of state": "a free state", not the name of one
+            return None
         if focus not in FOCUS_TYPES and _asks_value(question):
             return AMOUNTS
         return FOCUS_TYPES.get(focus)

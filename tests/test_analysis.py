@@ -46,6 +46,8 @@ def test_the_question_is_typed_by_its_question_word(analyzer):
     assert "DATE" in expected_types(analyzer.question("When will the park open?"))
     assert expected_types(analyzer.question("Why did the talks matter?")) is None
     assert analyzer.question("What kind of relations did they discuss?").focus == "relation"
+    assert expected_types(analyzer.question("What kind of state was California admitted as?")) is None  # a kind
+    assert "GPE" in expected_types(analyzer.question("What is the name of the state?"))
 
 
 @pytest.mark.parametrize("question, focus", [

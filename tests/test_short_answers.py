@@ -78,6 +78,8 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("Who does the bronze statue at the Orlen harbour gate commemorate?", "dockers"),  # its verb after "does"
     # "how" and an adjective: the word the text qualifies the question's noun with
     ("How damaging was the dispute at the Orlen harbour?", "costly"),
+    # "what kind of company": a phrase headed by "company", not the name of one
+    ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])
 def test_the_short_answer_follows_the_sentence_structure(short_service, question, short):
     answer = short_service.ask(question)

@@ -595,6 +595,9 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
         spans = [e for e in sentence.entities if e.label in types]
+        if "CARDINAL" in types:  # the small model may type a figure as a name: "c. 1,300,000" as NORP
+            spans += [Span(e.start, e.end, "CARDINAL") for e in sentence.entities
+                      if e.label in ANY_NAME and _A_FIGURE.fullmatch(text, e.start, e.end)]
         if types & PLACES:  # the small model takes a city it does not know for a firm or a person; "in" tells
             spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place
                       if e.label in ANY_NAME - PLACES - {"NORP"} and _locative(text, e, also_at=False)]
@@ -607,6 +610,9 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed),
             *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
         or ([*sentence.entities, *specific] if lead else [])
+
+
+_A_FIGURE = re.compile(r"(?:[a-z]{1,3}\.\s*)?\d[\d,.]*")  # "1,300,000", "c. 1,300,000"
 
 
 # a phrase opening with a quantifier: "several algorithms", "no such planet", "whose period"

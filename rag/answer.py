@@ -468,6 +468,7 @@ class ExtractiveAnswerer:
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
         counted = set(map(stem, _counted_words(question)))
+        valued = types is not None and "MONEY" in types and question.focus != "many"  # a sum, not a count
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
@@ -526,9 +527,12 @@ class ExtractiveAnswerer:
                     score -= 0.3
                 current = found.get(key)
                 if current is None or score > current.score:
-                    start = span.start + text[span.start:span.end].find(words)
-                    found[key] = Candidate(words, key, sentence, Span(start, start + len(words), span.label), score,
-                                           closeness, (current.passages if current else set()), placed)
+                    # a sum is shown with its unit; its key stays the figure, which articles agree on
+                    shown = _with_unit(span, text, asked) if valued and span.label == "CARDINAL" else span
+                    shown_words = _strip_determiners(text[shown.start:shown.end])
+                    start = shown.start + text[shown.start:shown.end].find(shown_words)
+                    found[key] = Candidate(shown_words, key, sentence, Span(start, start + len(shown_words), span.label),
+                                           score, closeness, (current.passages if current else set()), placed)
                 found[key].passages.add(passages[sentence.passage_index].article_id)
         return _merge_contained(list(found.values()), asked)
 
@@ -610,6 +614,23 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed),
             *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
         or ([*sentence.entities, *specific] if lead else [])
+
+
+_UNIT = re.compile(r"\s+([a-z]+)\b(?![-'’])")
+
+
+def _with_unit(span: Span, text: str, asked: set[str]) -> Span:
+    """An amount with the unit the small model leaves out of it: the lower-case words right after it, up to two,
+    that are neither function words, adverbs, nor the question's ("2.8 million thalers", "240 mln dlrs", "120 pct"
+    in "a 120 pct pay rise" for "What pay rise…?")."""
+    end = span.end
+    for _ in range(2):
+        word = _UNIT.match(text, end)
+        if word is None or word.group(1) in STOP_WORDS or word.group(1).endswith(("ly", "ing")) \
+                or stem(word.group(1)) in asked:
+            break
+        end = word.end()
+    return span if end == span.end else Span(span.start, end, span.label)
 
 
 _A_FIGURE = re.compile(r"(?:[a-z]{1,3}\.\s*)?\d[\d,.]*")  # "1,300,000", "c. 1,300,000"

@@ -38,7 +38,8 @@ channel in May to let larger ships enter. To cut its costs, the ferry company cl
 Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to Orlen during the strike. \
 The new safety rules of the harbour can be enforced by the port inspectors. A bronze statue at the harbour gate \
 commemorates the dockers who died in the storm of 1951. Union leaders called the walkout a costly dispute for \
-the whole region. In 1960, c. 4,500 people worked at the harbour, but in 1990 – only 900.
+the whole region. In 1960, c. 4,500 people worked at the harbour, but in 1990 – only 900. Repairs to the old \
+quay cost 4.5 million thalers.
 """,
 }
 
@@ -80,6 +81,8 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("How damaging was the dispute at the Orlen harbour?", "costly"),
     # a figure the small model types as a name ("c. 4,500" as NORP) is a number
     ("How many people worked at the Orlen harbour in 1960?", "c. 4,500"),
+    # a sum with the unit the small model leaves out of it ("4.5 million" typed CARDINAL, then "thalers")
+    ("How much did the repairs to the old quay at the Orlen harbour cost?", "4.5 million thalers"),
     # "what kind of company": a phrase headed by "company", not the name of one
     ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])

@@ -468,6 +468,7 @@ class ExtractiveAnswerer:
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
         counted = set(map(stem, _counted_words(question)))
+        asks_saying = bool(SAYING & {question.root, question.asked_verb})
         valued = types is not None and "MONEY" in types and question.focus != "many"  # a sum, not a count
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
@@ -493,8 +494,10 @@ class ExtractiveAnswerer:
                 if not words or words.lower() in question_text:
                     continue
                 if question.wh == "when" and (_DURATION.search(words) or (
-                        question.past and _after_report(words, passages[sentence.passage_index].date))):
-                    continue  # "two years", "recent years": how long, not when; a year after the report: to come
+                        question.past and _after_report(words, passages[sentence.passage_index].date))
+                        or (not asks_saying and _SAID_ON.search(text, max(0, span.start - 30), span.start))):
+                    continue  # "two years", "a three-day strike": how long, not when; a year after the report: to
+                    # come; "the company said on Tuesday": when it was said, not when what it said happens
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
                     continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
@@ -995,7 +998,11 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
     return keep
 
 
-_DURATION = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)$", re.IGNORECASE)
+_DURATION = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)$|"
+                       r"-(?:second|minute|hour|day|week|month|year|decade|century)$", re.IGNORECASE)
+SAYING = frozenset({"say", "announce", "tell", "state", "confirm", "declare", "report", "disclose", "reveal"})
+_SAID_ON = re.compile(r"\b(?:said|announced|told\s+\w+|stated|confirmed|declared|reported|disclosed|revealed)"
+                      r"\s+(?:on|late\s+on|early\s+on)?\s*$", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})\b")
 
 

@@ -39,7 +39,8 @@ Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to 
 The new safety rules of the harbour can be enforced by the port inspectors. A bronze statue at the harbour gate \
 commemorates the dockers who died in the storm of 1951. Union leaders called the walkout a costly dispute for \
 the whole region. In 1960, c. 4,500 people worked at the harbour, but in 1990 – only 900. Repairs to the old \
-quay cost 4.5 million thalers.
+quay cost 4.5 million thalers. The harbour authority said on Friday that a new grain terminal will open on \
+1 March 2025. Ferry crews at the harbour held a two-day stoppage in April.
 """,
 }
 
@@ -83,6 +84,10 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("How many people worked at the Orlen harbour in 1960?", "c. 4,500"),
     # a sum with the unit the small model leaves out of it ("4.5 million" typed CARDINAL, then "thalers")
     ("How much did the repairs to the old quay at the Orlen harbour cost?", "4.5 million thalers"),
+    # "said on Friday" dates the statement, not what it says will happen
+    ("When will the new grain terminal at the Orlen harbour open?", "1 March 2025"),
+    # "a two-day stoppage" says how long, not when
+    ("When did the ferry crews at the Orlen harbour stop work?", "April"),
     # "what kind of company": a phrase headed by "company", not the name of one
     ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])

@@ -601,7 +601,7 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
     relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
-        spans = [e for e in sentence.entities if e.label in types]
+        spans = [e for e in sentence.entities if e.label in types and (e.label not in ANY_NAME or _cased(text, e))]
         if "CARDINAL" in types:  # the small model may type a figure as a name: "c. 1,300,000" as NORP
             spans += [Span(e.start, e.end, "CARDINAL") for e in sentence.entities
                       if e.label in ANY_NAME and _A_FIGURE.fullmatch(text, e.start, e.end)]
@@ -634,6 +634,13 @@ def _with_unit(span: Span, text: str, asked: set[str]) -> Span:
             break
         end = word.end()
     return span if end == span.end else Span(span.start, end, span.label)
+
+
+def _cased(text: str, span: Span) -> bool:
+    """Written as a name: a capital letter in it, or a script without case; not "cts", which the small model
+    may take for a firm."""
+    words = text[span.start:span.end]
+    return any(c.isupper() for c in words) or not any(c.islower() for c in words)
 
 
 _A_FIGURE = re.compile(r"(?:[a-z]{1,3}\.\s*)?\d[\d,.]*")  # "1,300,000", "c. 1,300,000"

@@ -149,3 +149,14 @@ def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_serv
     assert answer.citations[0].passage.article_id == "kaldor-bridge"
     # a date the text gives is the answer itself; what is planned is never dated by the report
     assert short_service.ask("When is the Kaldor bridge due to open?").short_answer.text == "2027"
+
+
+def test_a_name_is_written_with_a_capital(analyzer):
+    # the small model types "cts" (cents) in a results table as a firm: no candidate for "which company"
+    from rag.answer import _spans_of_type
+
+    text = "Bellgate Corp bought a 50 pct stake. Shr 77 cts vs 37 cts Net 13.5 mln vs 4.8 mln."
+    sentences = analyzer.articles([text])[0]
+    assert any(e.label == "ORG" and text[e.start:e.end] == "cts" for s in sentences for e in s.entities)
+    found = [text[e.start:e.end] for s in sentences for e in _spans_of_type(s, text, frozenset({"ORG"}), "company", False)]
+    assert "Bellgate Corp" in found and "cts" not in found

@@ -158,5 +158,6 @@ def test_a_name_is_written_with_a_capital(analyzer):
     text = "Bellgate Corp bought a 50 pct stake. Shr 77 cts vs 37 cts Net 13.5 mln vs 4.8 mln."
     sentences = analyzer.articles([text])[0]
     assert any(e.label == "ORG" and text[e.start:e.end] == "cts" for s in sentences for e in s.entities)
-    found = [text[e.start:e.end] for s in sentences for e in _spans_of_type(s, text, frozenset({"ORG"}), "company", False)]
+    found = [text[e.start:e.end] for s in sentences
+             for e in _spans_of_type(s, text, frozenset({"ORG"}), "company", False)]
     assert "Bellgate Corp" in found and "cts" not in found

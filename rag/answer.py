@@ -522,6 +522,8 @@ class ExtractiveAnswerer:
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
                 if counted and _counts(text, span, counted):
                     score += 0.3  # "12 days": the number of what the question counts
+                if counted and _PART_OF.match(text, span.end):
+                    score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
                 if span.label in (APPOSITION, NAMED):
                     score += 0.3  # what the text calls the subject asked about, or the name it gives
                 elif any(c.start <= span.start and span.end <= c.end for c in described):
@@ -643,6 +645,8 @@ def _cased(text: str, span: Span) -> bool:
     return any(c.isupper() for c in words) or not any(c.islower() for c in words)
 
 
+_PART_OF = re.compile(r"\s+of\s+(?:the\s+|its\s+|their\s+)?(?:then\s+)?(?:\d|(?:two|three|four|five|six|seven|"
+                      r"eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)\b)", re.IGNORECASE)
 _A_FIGURE = re.compile(r"(?:[a-z]{1,3}\.\s*)?\d[\d,.]*")  # "1,300,000", "c. 1,300,000"
 
 

@@ -40,7 +40,8 @@ The new safety rules of the harbour can be enforced by the port inspectors. A br
 commemorates the dockers who died in the storm of 1951. Union leaders called the walkout a costly dispute for \
 the whole region. In 1960, c. 4,500 people worked at the harbour, but in 1990 – only 900. Repairs to the old \
 quay cost 4.5 million thalers. The harbour authority said on Friday that a new grain terminal will open on \
-1 March 2025. Ferry crews at the harbour held a two-day stoppage in April.
+1 March 2025. Ferry crews at the harbour held a two-day stoppage in April. By May, 14 of the \
+20 shipping firms at the harbour had signed the new safety code.
 """,
 }
 
@@ -88,6 +89,8 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("When will the new grain terminal at the Orlen harbour open?", "1 March 2025"),
     # "a two-day stoppage" says how long, not when
     ("When did the ferry crews at the Orlen harbour stop work?", "April"),
+    # "14 of the 20 shipping firms": how many did it is the part
+    ("How many shipping firms signed the new safety code of the Orlen harbour?", "14"),
     # "what kind of company": a phrase headed by "company", not the name of one
     ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])

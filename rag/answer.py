@@ -491,8 +491,9 @@ class ExtractiveAnswerer:
             for span in spans:
                 span = _past_asked_head(span, text, asked)
                 words = _strip_determiners(text[span.start:span.end])
-                if not words or words.lower() in question_text:
-                    continue
+                if not words or words.lower() in question_text or (
+                        words.lower() in STOP_WORDS and span.label not in AMOUNTS):
+                    continue  # what the question says; a pronoun ("which" in "the Moselle, which…"), not "eight"
                 if question.wh == "when" and (_DURATION.search(words) or (
                         question.past and _after_report(words, passages[sentence.passage_index].date))
                         or (not asks_saying and _SAID_ON.search(text, max(0, span.start - 30), span.start))):
@@ -616,7 +617,7 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     # a phrase opening with a quantifier names a class or nothing, not the thing asked for; what it lists may be
     specific = [p for p in phrases if not _GENERIC.match(text, p.start, p.end)]
     spans = _phrases_and_names(sentence, phrases)
-    return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed),
+    return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed, spans),
             *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
         or ([*sentence.entities, *specific] if lead else [])
 
@@ -675,18 +676,23 @@ def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed:
 _BESIDE = re.compile(r"\s*[,(]?\s*")
 
 
-def _names_beside(sentence: SentenceAnalysis, text: str, phrases: list[Span]) -> list[Span]:
+def _names_beside(sentence: SentenceAnalysis, text: str, phrases: list[Span], spans: list[Span]) -> list[Span]:
     """The names set right beside these phrases, or ending them, which name what the phrase describes: "the
-    nation's oldest film society Doc Films", "Chicago Pile-1 (the first man-made nuclear reaction)". Labelled as
-    the phrase."""
+    nation's oldest film society Doc Films", "Chicago Pile-1 (the first man-made nuclear reaction)"; or a noun
+    phrase ending in a capitalized word set after one by a comma ("its major tributary, the river Aare", where
+    the small model finds no name). Labelled as the phrase. spans: the sentence's phrases and names
+    (_phrases_and_names)."""
+    names = [e for e in sentence.entities if e.label in ANY_NAME]
     found = []
     for phrase in phrases:
-        for name in sentence.entities:
-            if name.label in ANY_NAME and (
-                    (name.start >= phrase.end and _BESIDE.fullmatch(text, phrase.end, name.start))
-                    or (name.end <= phrase.start and _BESIDE.fullmatch(text, name.end, phrase.start))
-                    or (phrase.start < name.start and name.end == phrase.end)):
+        for name in names:
+            if (name.start >= phrase.end and _BESIDE.fullmatch(text, phrase.end, name.start)) \
+                    or (name.end <= phrase.start and _BESIDE.fullmatch(text, name.end, phrase.start)) \
+                    or (phrase.start < name.start and name.end == phrase.end):
                 found.append(Span(name.start, name.end, phrase.label))
+        found.extend(Span(s.start, s.end, phrase.label) for s in spans
+                     if s.start > phrase.end and _COMMA.fullmatch(text, phrase.end, s.start)
+                     and text[s.start:s.end].split()[-1][:1].isupper())  # "the river Aare"
     return found
 
 
@@ -833,7 +839,7 @@ def _qualities(sentence: SentenceAnalysis, text: str, asked: set[str]) -> list[S
     for chunk in sentence.chunks:
         if stem(chunk.label) not in asked:
             continue
-        words = [w for w in _WORD.finditer(text, chunk.start, chunk.end)][:-1]  # without the head noun
+        words = list(_WORD.finditer(text, chunk.start, chunk.end))[:-1]  # without the head noun
         first = next((i for i, w in enumerate(words) if _qualifier(w.group())), None)
         if first is None or stem(words[first].group()) in asked:
             continue

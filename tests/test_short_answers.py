@@ -41,7 +41,8 @@ commemorates the dockers who died in the storm of 1951. Union leaders called the
 the whole region. In 1960, c. 4,500 people worked at the harbour, but in 1990 – only 900. Repairs to the old \
 quay cost 4.5 million thalers. The harbour authority said on Friday that a new grain terminal will open on \
 1 March 2025. Ferry crews at the harbour held a two-day stoppage in April. By May, 14 of the \
-20 shipping firms at the harbour had signed the new safety code.
+20 shipping firms at the harbour had signed the new safety code. The \
+harbour is served by its largest crane, the gantry Titan.
 """,
 }
 
@@ -91,6 +92,8 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("When did the ferry crews at the Orlen harbour stop work?", "April"),
     # "14 of the 20 shipping firms": how many did it is the part
     ("How many shipping firms signed the new safety code of the Orlen harbour?", "14"),
+    # a phrase ending in a capitalized word set by a comma beside a phrase of the asked noun
+    ("What is the largest crane of the Orlen harbour?", "gantry Titan"),
     # "what kind of company": a phrase headed by "company", not the name of one
     ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])

@@ -769,6 +769,8 @@ LOCATIVE_WEIGHT = 0.1
 PLACED_MIN_SCORE = 0.2
 _PLANNED_BEFORE = re.compile(r"\b(?:will|shall|(?:is|are)\s+(?:scheduled|due|expected|set|planning|going)\s+to|"
                              r"plans?\s+to|intends?\s+to|(?:is|are)\s+to)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+_PARTICIPLE = re.compile(r"\w+(?:ed|en)\b")
+_REDUCED_BEFORE = re.compile(r",\s*$")  # "static friction, generated between…": a participle after a comma
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
 
@@ -787,7 +789,8 @@ def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: s
         return None
     if question.past and _PLANNED_BEFORE.search(text[max(sentence.start, at - 40):at]):
         return None  # "Who did Varga meet?": not "Varga is scheduled to meet students"
-    passive_sentence = bool(_PASSIVE_BEFORE.search(text[max(sentence.start, at - 40):at]))
+    passive_sentence = bool(_PASSIVE_BEFORE.search(text[max(sentence.start, at - 40):at])) or (
+        bool(_PARTICIPLE.match(text, at)) and bool(_REDUCED_BEFORE.search(text, max(sentence.start, at - 3), at)))
     # the doer stands before an active verb and after a passive one ("was challenged by X"); the thing done
     # to, the other way round
     return at, "after" if (question.asked_role == "subject") == passive_sentence else "before"

@@ -43,6 +43,8 @@ quay cost 4.5 million thalers. The harbour authority said on Friday that a new g
 1 March 2025. Ferry crews at the harbour held a two-day stoppage in April. By May, 14 of the \
 20 shipping firms at the harbour had signed the new safety code. The \
 harbour is served by its largest crane, the gantry Titan.
+
+Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams.
 """,
 }
 
@@ -94,6 +96,8 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("How many shipping firms signed the new safety code of the Orlen harbour?", "14"),
     # a phrase ending in a capitalized word set by a comma beside a phrase of the asked noun
     ("What is the largest crane of the Orlen harbour?", "gantry Titan"),
+    # "the silt, carried into…": a participle after a comma is passive, so the thing carried stands before it
+    ("What is carried into the basin of the Orlen harbour by the spring floods?", "silt"),
     # "what kind of company": a phrase headed by "company", not the name of one
     ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])

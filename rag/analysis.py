@@ -88,6 +88,7 @@ class QuestionAnalysis:
     negated: bool = False  # it says "not", "never", "no"… ("What didn't Newton's mechanics affect?")
     quality: bool = False  # "how" and an adjective: asks how something is ("How important were the talks?")
     kind: bool = False  # "what kind (type, sort, form) of X": asks for a kind of X, said by a phrase headed by X
+    plural: bool = False  # its focus noun is plural ("What crops…?"): all the things a list names answer it
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -280,7 +281,8 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             next((t.tag_ for t in tokens if t.tag_ in _FINITE), "") == "VBD",
                             _subject_names(tokens, wh_token, name_terms),
                             any(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in tokens if t.idx < names_end),
-                            quality, kind)
+                            quality, kind,
+                            any(t.lemma_.lower() == focus and t.tag_ in ("NNS", "NNPS") for t in tokens))
 
 
 _NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}

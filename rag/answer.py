@@ -480,7 +480,8 @@ class ExtractiveAnswerer:
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
-                     _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
+                     _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback,
+                                    question.plural))
             side = _answer_side(question, sentence.analysis, text)
             if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
                 spans = [*spans, *_beside_verb(sentence.analysis, text, side)]
@@ -600,7 +601,7 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
 
 
 def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] | None, focus: str,
-                   lead: bool) -> list[Span]:
+                   lead: bool, plural: bool = False) -> list[Span]:
     """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
     relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
@@ -618,7 +619,7 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     specific = [p for p in phrases if not _GENERIC.match(text, p.start, p.end)]
     spans = _phrases_and_names(sentence, phrases)
     return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed, spans),
-            *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
+            *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed, plural)] \
         or ([*sentence.entities, *specific] if lead else [])
 
 
@@ -658,9 +659,11 @@ _SUCH_AS = re.compile(r"\s*,?\s*(?:such\s+as|including|like|namely|e\.g\.,?|\()\
 _LIST_END = re.compile(r"[;:)]|\.(?:\s|$)|\s[-–—]\s")
 
 
-def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed: list[Span]) -> list[Span]:
+def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed: list[Span],
+               plural: bool = False) -> list[Span]:
     """The things listed after a phrase headed by the asked noun: "Nordwave", "Baltic Crest" in "Several
-    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?". Labelled as that phrase.
+    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?"; for a plural question ("What
+    shipping lines…?") also the whole list, from its first item to its last. Labelled as that phrase.
     spans: the sentence's phrases and names (_phrases_and_names)."""
     found = []
     for phrase in headed:
@@ -669,8 +672,21 @@ def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed:
             continue
         end = _LIST_END.search(text, marker.end(), sentence.end)
         end = end.start() if end else sentence.end
-        found.extend(Span(s.start, s.end, phrase.label) for s in spans if marker.end() <= s.start and s.end <= end)
+        items = [s for s in spans if marker.end() <= s.start and s.end <= end]
+        found.extend(Span(s.start, s.end, phrase.label) for s in items)
+        listed = []  # the items one after another, joined by commas, "and", "or"
+        for item in items:
+            if (not listed and item.start == marker.end()) or (
+                    listed and item.start >= listed[-1].end and _JOINED.fullmatch(text, listed[-1].end, item.start)):
+                listed.append(item)
+            elif listed and item.start >= listed[-1].end:
+                break
+        if plural and len(listed) > 1:
+            found.append(Span(listed[0].start, listed[-1].end, phrase.label))
     return found
+
+
+_JOINED = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|\s(?:and|or)\s+)")
 
 
 _BESIDE = re.compile(r"\s*[,(]?\s*")
@@ -958,9 +974,11 @@ def _apposed_to_subject(text: str, span: Span, naming_subject: list[Span]) -> bo
 
 def _past_asked_head(span: Span, text: str, asked: set[str]) -> Span:
     """ "Fort Caroline" of "the small colony of Fort Caroline" for "What was the name of the colony?": what
-    follows "of" when the phrase's head noun is the question's."""
+    follows "of" when the noun before it is the question's (not "of" inside a list: "carrots, new varieties of
+    lemons, and cotton" for "What crops…?")."""
     match = _OF.search(text, span.start, span.end)
-    if match is None or stem(span.label) not in asked:  # the label of a noun phrase: its head noun's lemma
+    before = re.findall(r"\w+", text[span.start:match.start()]) if match is not None else []
+    if not before or stem(before[-1].lower()) not in asked:
         return span
     if all(w[:1].isupper() for w in _strip_determiners(text[span.start:match.start()]).split()):
         return span  # a name: "the Court of Justice" for "Which court…?"

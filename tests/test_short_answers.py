@@ -44,7 +44,8 @@ quay cost 4.5 million thalers. The harbour authority said on Friday that a new g
 20 shipping firms at the harbour had signed the new safety code. The \
 harbour is served by its largest crane, the gantry Titan.
 
-Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams.
+Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams. The \
+harbour ships bulk goods such as grain, timber and steel pipes to ports across the Baltic.
 """,
 }
 
@@ -111,6 +112,12 @@ def test_a_phrase_naming_a_class_gives_the_things_it_lists(short_service):
     # two for one name), not "Several shipping lines"
     answer = short_service.ask("What shipping line moved its cargo to Orlen during the strike?")
     assert answer.answered and answer.short_answer.text in ("Nordwave", "Baltic Crest", "Nordwave and Baltic Crest")
+
+
+def test_a_plural_question_is_answered_by_the_whole_list(short_service):
+    # "bulk goods such as grain, timber and steel pipes": every item, from the first to the last
+    answer = short_service.ask("What bulk goods does the Orlen harbour ship across the Baltic?")
+    assert answer.answered and answer.short_answer.text == "grain, timber and steel pipes"
 
 
 def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_service):

@@ -482,6 +482,8 @@ class ExtractiveAnswerer:
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback,
                                     question.plural))
+            if question.plural and question.wh in ("what", "which"):  # "Switzerland and the Netherlands"
+                spans = [*spans, *_lists(spans, text)]
             side = _answer_side(question, sentence.analysis, text)
             if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
                 spans = [*spans, *_beside_verb(sentence.analysis, text, side)]
@@ -683,6 +685,24 @@ def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed:
                 break
         if plural and len(listed) > 1:
             found.append(Span(listed[0].start, listed[-1].end, phrase.label))
+    return found
+
+
+def _lists(spans: list[Span], text: str) -> list[Span]:
+    """Runs of two or more spans of one label joined by commas, "and", "or": what a plural question asks for."""
+    found, run = [], []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if run and span.start >= run[-1].end and span.label == run[0].label \
+                and _JOINED.fullmatch(text, run[-1].end, span.start):
+            run.append(span)
+            continue
+        if run and span.start < run[-1].end:
+            continue  # inside the last one
+        if len(run) > 1:
+            found.append(Span(run[0].start, run[-1].end, run[0].label))
+        run = [span]
+    if len(run) > 1:
+        found.append(Span(run[0].start, run[-1].end, run[0].label))
     return found
 
 

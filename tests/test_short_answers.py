@@ -45,7 +45,8 @@ quay cost 4.5 million thalers. The harbour authority said on Friday that a new g
 harbour is served by its largest crane, the gantry Titan.
 
 Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams. The \
-harbour ships bulk goods such as grain, timber and steel pipes to ports across the Baltic.
+harbour ships bulk goods such as grain, timber and steel pipes to ports across the Baltic. Ferries from \
+Gdansk, Riga and Tallinn were turned back during the strike.
 """,
 }
 
@@ -118,6 +119,9 @@ def test_a_plural_question_is_answered_by_the_whole_list(short_service):
     # "bulk goods such as grain, timber and steel pipes": every item, from the first to the last
     answer = short_service.ask("What bulk goods does the Orlen harbour ship across the Baltic?")
     assert answer.answered and answer.short_answer.text == "grain, timber and steel pipes"
+    # names of the asked kind joined by commas and "and"
+    answer = short_service.ask("Which cities had their ferries turned back during the Orlen harbour strike?")
+    assert answer.answered and answer.short_answer.text == "Gdansk, Riga and Tallinn"
 
 
 def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_service):

@@ -480,8 +480,7 @@ class ExtractiveAnswerer:
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
-                     _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback,
-                                    question.plural))
+                     _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             if question.plural and question.wh in ("what", "which"):  # "Switzerland and the Netherlands"
                 spans = [*spans, *_lists(spans, text)]
             side = _answer_side(question, sentence.analysis, text)
@@ -603,7 +602,7 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
 
 
 def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] | None, focus: str,
-                   lead: bool, plural: bool = False) -> list[Span]:
+                   lead: bool) -> list[Span]:
     """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
     relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
@@ -621,7 +620,7 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     specific = [p for p in phrases if not _GENERIC.match(text, p.start, p.end)]
     spans = _phrases_and_names(sentence, phrases)
     return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed, spans),
-            *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed, plural)] \
+            *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
         or ([*sentence.entities, *specific] if lead else [])
 
 
@@ -661,12 +660,10 @@ _SUCH_AS = re.compile(r"\s*,?\s*(?:such\s+as|including|like|namely|e\.g\.,?|\()\
 _LIST_END = re.compile(r"[;:)]|\.(?:\s|$)|\s[-–—]\s")
 
 
-def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed: list[Span],
-               plural: bool = False) -> list[Span]:
+def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed: list[Span]) -> list[Span]:
     """The things listed after a phrase headed by the asked noun: "Nordwave", "Baltic Crest" in "Several
-    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?"; for a plural question ("What
-    shipping lines…?") also the whole list, from its first item to its last. Labelled as that phrase.
-    spans: the sentence's phrases and names (_phrases_and_names)."""
+    shipping lines, such as Nordwave and Baltic Crest" for "What shipping line…?" (_lists joins them for "What
+    shipping lines…?"). Labelled as that phrase. spans: the sentence's phrases and names (_phrases_and_names)."""
     found = []
     for phrase in headed:
         marker = _SUCH_AS.match(text, phrase.end, sentence.end)
@@ -674,22 +671,14 @@ def _instances(sentence: SentenceAnalysis, text: str, spans: list[Span], headed:
             continue
         end = _LIST_END.search(text, marker.end(), sentence.end)
         end = end.start() if end else sentence.end
-        items = [s for s in spans if marker.end() <= s.start and s.end <= end]
-        found.extend(Span(s.start, s.end, phrase.label) for s in items)
-        listed = []  # the items one after another, joined by commas, "and", "or"
-        for item in items:
-            if (not listed and item.start == marker.end()) or (
-                    listed and item.start >= listed[-1].end and _JOINED.fullmatch(text, listed[-1].end, item.start)):
-                listed.append(item)
-            elif listed and item.start >= listed[-1].end:
-                break
-        if plural and len(listed) > 1:
-            found.append(Span(listed[0].start, listed[-1].end, phrase.label))
+        found.extend(Span(s.start, s.end, phrase.label) for s in spans if marker.end() <= s.start and s.end <= end)
     return found
 
 
 def _lists(spans: list[Span], text: str) -> list[Span]:
-    """Runs of two or more spans of one label joined by commas, "and", "or": what a plural question asks for."""
+    """Runs of two or more spans of one label joined by commas, "and", "or": what a plural question asks for
+    ("Switzerland and the Netherlands"; "carrots, turnips, …, and cotton", listed after "Eastern crops such as"
+    and labelled as that phrase by _instances)."""
     found, run = [], []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if run and span.start >= run[-1].end and span.label == run[0].label \

@@ -441,6 +441,8 @@ class ExtractiveAnswerer:
             candidates = self.candidates(question, None, pool, passages, weights, by_focus=False)
         if asks_for_a_name(question):  # "What is the name of the conference?": not "upcoming conferences"
             candidates = [c for c in candidates if _a_name(c)]
+        if question.quality and any(c.span.label == QUALITY for c in candidates):
+            candidates = self.on_the_scale(question.focus, candidates)
         if not candidates:
             return None, None
         best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))
@@ -451,6 +453,15 @@ class ExtractiveAnswerer:
                             passage_start=best.span.start, passage_end=best.span.end,
                             confidence=round(min(1.0, max(best.score, 0.0) / total + 0.1 * (len(best.passages) - 1)), 3))
         return short, best
+
+    def on_the_scale(self, adjective: str, candidates: list[Candidate]) -> list[Candidate]:
+        """For "how important…?": the words that say how much of it ("pivotal"), close in meaning to the
+        question's adjective, not any word before the noun ("direct engagement" for "How rare was the
+        engagement?")."""
+        words = [c.text for c in candidates if c.span.label == QUALITY]
+        vectors = self.embedder.embed_cached([adjective, *words])
+        close = {w for w, v in zip(words, vectors[1:]) if float(v @ vectors[0]) >= SAME_SCALE}
+        return [c for c in candidates if c.span.label != QUALITY or c.text in close]
 
     def candidates(self, question: QuestionAnalysis, types: frozenset[str] | None, pool: list[Sentence],
                    passages: list[Passage], weights: dict[str, float], by_focus: bool = True) -> list[Candidate]:
@@ -855,6 +866,10 @@ def asks_for_a_name(question: QuestionAnalysis) -> bool:
 
 
 QUALITY = "QUALITY"  # the label of the words that qualify a noun of the question
+# the least cosine between a qualifying word and the question's adjective (all-MiniLM-L6-v2): "important" and
+# "pivotal" 0.38, "unusual" and "rare" 0.66, "serious" and "severe" 0.46, "damaging" and "costly" 0.38; "rare" and
+# "direct" 0.26, "diplomatic" 0.21, "global" 0.27
+SAME_SCALE = 0.33
 _WORD = re.compile(r"[\w'’-]+")
 
 

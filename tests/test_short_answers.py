@@ -115,6 +115,13 @@ def test_a_phrase_naming_a_class_gives_the_things_it_lists(short_service):
     assert answer.answered and answer.short_answer.text in ("Nordwave", "Baltic Crest", "Nordwave and Baltic Crest")
 
 
+def test_how_and_an_adjective_takes_only_a_word_on_its_scale(short_service):
+    # "a two-day stoppage": a word before the noun, but not how unusual the stoppage was
+    answer = short_service.ask("How unusual was the stoppage by the ferry crews at the Orlen harbour?")
+    assert answer.short_answer is None
+    assert short_service.ask("How damaging was the dispute at the Orlen harbour?").short_answer.text == "costly"
+
+
 def test_a_plural_question_is_answered_by_the_whole_list(short_service):
     # "bulk goods such as grain, timber and steel pipes": every item, from the first to the last
     answer = short_service.ask("What bulk goods does the Orlen harbour ship across the Baltic?")

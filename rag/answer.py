@@ -492,8 +492,10 @@ class ExtractiveAnswerer:
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
+            listed = []
             if question.plural and question.wh in ("what", "which"):  # "Switzerland and the Netherlands"
-                spans = [*spans, *_lists(spans, text)]
+                listed = _lists(spans, text)
+                spans = [*spans, *listed]
             side = _answer_side(question, sentence.analysis, text)
             if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
                 spans = [*spans, *_beside_verb(sentence.analysis, text, side)]
@@ -536,6 +538,8 @@ class ExtractiveAnswerer:
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
                 if counted and _counts(text, span, counted):
                     score += 0.3  # "12 days": the number of what the question counts
+                if span in listed:
+                    score += LIST_WEIGHT  # a plural question asks for several things
                 if counted and _PART_OF.match(text, span.end):
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
                 if span.label in (APPOSITION, NAMED):
@@ -798,6 +802,7 @@ def _possessive(text: str, span: Span) -> bool:
 
 
 SIDE_WEIGHT = 0.15
+LIST_WEIGHT = 0.15  # a plural question asks for several things: "North Korea and Mongolia", not "Ulaanbaatar"
 LOCATIVE_WEIGHT = 0.1
 # the least relevance of the sentence placing what is asked about (_placed) for its place to answer: lower than
 # min_score, as the sentence may say it in other words ("This meeting in Ulaanbaatar…"); 0.15 and 0.2 answer the

@@ -102,6 +102,8 @@ def test_a_role_or_description_is_the_phrase_beside_the_name(seed_client, questi
     ("Which Mongolian official did North Korea's deputy foreign minister hold talks with?", "Amartuvshin Gombosuren"),
     # "how" and an adjective: the word the articles qualify the talks with ("pivotal talks")
     ("How important were the talks in Ulaanbaatar described as being?", "pivotal"),
+    # a plural question: the countries named together, not the city the talks were held in
+    ("Which countries took part in the talks?", "North Korea and Mongolia"),
 ])
 def test_short_answers_from_the_words_around_them(seed_client, question, short):
     data = seed_client.post("/api/ask", json={"question": question}).get_json()

@@ -480,7 +480,8 @@ class ExtractiveAnswerer:
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
         counted = set(map(stem, _counted_words(question)))
         asks_saying = bool(SAYING & {question.root, question.asked_verb})
-        valued = types is not None and "MONEY" in types and question.focus != "many"  # a sum, not a count
+        lasting = question.wh == "how" and question.focus == "long"  # how long: a duration or a length
+        valued = "MONEY" in preferred  # a sum ("how much", "what price"), not a count, an age or a length
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
@@ -509,11 +510,14 @@ class ExtractiveAnswerer:
                 if not words or words.lower() in question_text or (
                         words.lower() in STOP_WORDS and span.label not in AMOUNTS):
                     continue  # what the question says; a pronoun ("which" in "the Moselle, which…"), not "eight"
-                if question.wh == "when" and (_DURATION.search(words) or (
+                lasts = bool(_DURATION.search(text, span.start, span.end))  # "a week", "two years", "three-day"
+                if question.wh == "when" and (lasts or (
                         question.past and _after_report(words, passages[sentence.passage_index].date))
                         or (not asks_saying and _SAID_ON.search(text, max(0, span.start - 30), span.start))):
                     continue  # "two years", "a three-day strike": how long, not when; a year after the report: to
                     # come; "the company said on Tuesday": when it was said, not when what it said happens
+                if lasting and span.label in TIMES and not lasts:
+                    continue  # "How long will the strike last?": "three-day", not "February"
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
                     continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
@@ -554,8 +558,9 @@ class ExtractiveAnswerer:
                     shown = _with_unit(span, text, asked) if valued and span.label == "CARDINAL" else span
                     shown_words = _strip_determiners(text[shown.start:shown.end])
                     start = shown.start + text[shown.start:shown.end].find(shown_words)
-                    found[key] = Candidate(shown_words, key, sentence, Span(start, start + len(shown_words), span.label),
-                                           score, closeness, (current.passages if current else set()), placed)
+                    found[key] = Candidate(shown_words, key, sentence,
+                                           Span(start, start + len(shown_words), span.label), score, closeness,
+                                           (current.passages if current else set()), placed)
                 found[key].passages.add(passages[sentence.passage_index].article_id)
         return _merge_contained(list(found.values()), asked)
 
@@ -1066,7 +1071,8 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
 
 
 _DURATION = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)$|"
-                       r"-(?:second|minute|hour|day|week|month|year|decade|century)$", re.IGNORECASE)
+                       r"-(?:second|minute|hour|day|week|month|year|decade|century)$|"
+                       r"\b(?:a|one)\s+(?:second|minute|hour|day|week|month|year|decade|century)$", re.IGNORECASE)
 SAYING = frozenset({"say", "announce", "tell", "state", "confirm", "declare", "report", "disclose", "reveal"})
 _SAID_ON = re.compile(r"\b(?:said|announced|told\s+\w+|stated|confirmed|declared|reported|disclosed|revealed)"
                       r"\s+(?:on|late\s+on|early\s+on)?\s*$", re.IGNORECASE)

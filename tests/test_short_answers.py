@@ -47,6 +47,8 @@ harbour is served by its largest crane, the gantry Titan.
 Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams. The \
 harbour ships bulk goods such as grain, timber and steel pipes to ports across the Baltic. Ferries from \
 Gdansk, Riga and Tallinn were turned back during the strike.
+
+A walkout by the crane drivers of the harbour in October lasted a week.
 """,
 }
 
@@ -92,8 +94,9 @@ def short_service(tmp_path_factory, embedder, analyzer):
     ("How much did the repairs to the old quay at the Orlen harbour cost?", "4.5 million thalers"),
     # "said on Friday" dates the statement, not what it says will happen
     ("When will the new grain terminal at the Orlen harbour open?", "1 March 2025"),
-    # "a two-day stoppage" says how long, not when
+    # "a two-day stoppage" says how long, not when; and "April" says when, not how long
     ("When did the ferry crews at the Orlen harbour stop work?", "April"),
+    ("How long did the crane drivers' walkout at the Orlen harbour last?", "week"),  # "a week", its article stripped
     # "14 of the 20 shipping firms": how many did it is the part
     ("How many shipping firms signed the new safety code of the Orlen harbour?", "14"),
     # a phrase ending in a capitalized word set by a comma beside a phrase of the asked noun

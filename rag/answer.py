@@ -504,9 +504,12 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_appositives(sentence.analysis, text, names)]
             if naming:
                 spans = [*spans, *_named(sentence.analysis, text)]
+            if asks_saying and question.wh == "what":  # "What did Kellan tell reporters?": his words
+                spans = [*spans, *_quoted(sentence.analysis, text)]
             for span in spans:
                 span = _past_asked_head(span, text, asked)
-                words = _strip_determiners(text[span.start:span.end])
+                words = text[span.start:span.end]  # as quoted, or without a determiner
+                words = words if span.label == QUOTE else _strip_determiners(words)
                 if not words or words.lower() in question_text or (
                         words.lower() in STOP_WORDS and span.label not in AMOUNTS):
                     continue  # what the question says; a pronoun ("which" in "the Moselle, which…"), not "eight"
@@ -538,7 +541,8 @@ class ExtractiveAnswerer:
                         score += LOCATIVE_WEIGHT if placed else 0.0
                 # partly what the question names, other than what it counts ("12 days" for "how many days")
                 score -= 0.3 * len(span_terms & asked - counted) / len(span_terms)
-                if side is not None:  # on the side of the question's verb where its subject or object stands
+                if side is not None and span.label != QUOTE:  # on the side of the question's verb where its
+                    # subject or object stands (what was said stands on either side of "said")
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
                 if counted and _counts(text, span, counted):
                     score += 0.3  # "12 days": the number of what the question counts
@@ -546,8 +550,8 @@ class ExtractiveAnswerer:
                     score += LIST_WEIGHT  # a plural question asks for several things
                 if counted and _PART_OF.match(text, span.end):
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
-                if span.label in (APPOSITION, NAMED):
-                    score += 0.3  # what the text calls the subject asked about, or the name it gives
+                if span.label in (APPOSITION, NAMED, QUOTE):
+                    score += 0.3  # what the text calls the subject asked about, the name it gives, what was said
                 elif any(c.start <= span.start and span.end <= c.end for c in described):
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
                 if _apposed_to_subject(text, span, naming_subject):
@@ -556,7 +560,7 @@ class ExtractiveAnswerer:
                 if current is None or score > current.score:
                     # a sum is shown with its unit; its key stays the figure, which articles agree on
                     shown = _with_unit(span, text, asked) if valued and span.label == "CARDINAL" else span
-                    shown_words = _strip_determiners(text[shown.start:shown.end])
+                    shown_words = words if shown is span else _strip_determiners(text[shown.start:shown.end])
                     start = shown.start + text[shown.start:shown.end].find(shown_words)
                     found[key] = Candidate(shown_words, key, sentence,
                                            Span(start, start + len(shown_words), span.label), score, closeness,
@@ -947,6 +951,17 @@ def _explained(sentence: SentenceAnalysis, text: str, span: Span) -> str:
         return ""
     opening = _REASON_BEFORE.match(text, sentence.start)
     return "after" if span.start == sentence.start or (opening and opening.end() == span.start) else "before"
+
+
+QUOTE = "QUOTE"  # the label of words the text quotes
+_QUOTED = re.compile(r"[\"“]([^\"“”]{3,}?)[,.]?[\"”]")
+
+
+def _quoted(sentence: SentenceAnalysis, text: str) -> list[Span]:
+    """What the sentence quotes, two words or more: what someone said ("This line turns Halvik into Serevia's
+    gateway to the sea")."""
+    return [Span(m.start(1), m.end(1), QUOTE) for m in _QUOTED.finditer(text, sentence.start, sentence.end)
+            if len(m.group(1).split()) >= 2]
 
 
 def _a_name(candidate: "Candidate") -> bool:

@@ -96,12 +96,26 @@ def asks_what_subject_is_called(question: QuestionAnalysis) -> bool:
     if not question.name_terms:
         return False
     return ((question.wh in ("what", "which") and question.focus in ROLE_WORDS)
-            or (question.wh == "how" and question.root in DESCRIBING))
+            or (question.wh == "how" and question.root in DESCRIBING) or asks_who_someone_is(question))
+
+
+def asks_who_someone_is(question: QuestionAnalysis) -> bool:
+    """ "Who is Amartuvshin Gombosuren?": "is" and a name alone ask what the text calls that person ("his
+    Mongolian counterpart"), not for another person (nor does "Who is on the panel?")."""
+    text = question.own_text or question.text
+    copula = _WHO_IS.match(text)
+    rest = text[copula.end():].rstrip(" ?") if copula else ""
+    return bool(rest) and any(text[e.start:e.end] == rest for e in question.entities)
+
+
+_WHO_IS = re.compile(r"\s*who\s+(?:is|was|are|were)\s+(?:the\s+)?", re.IGNORECASE)
 
 
 def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
     """The entity types that answer the question; None when any noun phrase may (or none: why, yes/no)."""
     wh, focus = question.wh, question.focus
+    if asks_who_someone_is(question):
+        return None
     if wh in ("who", "whom", "whose"):
         return PEOPLE
     if wh == "where":
@@ -473,8 +487,8 @@ class ExtractiveAnswerer:
         names = {stem(t) for t in question.name_terms}
         focus = question.focus if by_focus else ""
         # an untyped question with no phrase headed by the asked noun near: any phrase of the lead sentence
-        lead_fallback = types is None and not any(c.label == focus for s in pool
-                                                  for c in _phrases(s.analysis, passages[s.passage_index].text))
+        lead_fallback = types is None and not asks_who_someone_is(question) and not any(
+            c.label == focus for s in pool for c in _phrases(s.analysis, passages[s.passage_index].text))
         called = asks_what_subject_is_called(question)
         naming = asks_for_a_name(question)
         subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
@@ -985,8 +999,9 @@ _OF = re.compile(r"\s+of\s+")
 
 def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list[Span]:
     """The noun phrases set beside one of the question's names by a comma, what the text calls it: "his
-    counterpart, Amartuvshin Gombosuren"; "Varga, the minister of trade, said". A phrase is a noun chunk
-    with the chunks "of" joins to it; a phrase that is itself a name is another item of a list, not one."""
+    counterpart, Amartuvshin Gombosuren"; "Varga, the minister of trade, said"; and the title before the name in
+    its own phrase ("Mayor Clara Ventis"). A phrase is a noun chunk with the chunks "of" joins to it; a phrase
+    that is itself a name is another item of a list, not one."""
     ends = {c.end for c in sentence.chunks}  # a name that ends its phrase: not "North Korea's" in "North
     starts = _name_starts(sentence, names)  # Korea's minister"
     anchors = _holding([e for e in sentence.entities if e.label in ANY_NAME and e.end in ends], starts) \
@@ -1004,6 +1019,13 @@ def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list
             if before or after:
                 found.append(Span(phrase.start, phrase.end, APPOSITION))
                 break
+    for anchor in anchors:  # the title the name's own phrase gives it: "Mayor Clara Ventis", "union leader X"
+        for chunk in sentence.chunks:
+            title = _strip_determiners(text[chunk.start:anchor.start])
+            if chunk.start < anchor.start and chunk.end == anchor.end and title \
+                    and not any(e.start <= chunk.start and anchor.start <= e.end for e in names_at):
+                start = chunk.start + text[chunk.start:anchor.start].find(title)
+                found.append(Span(start, start + len(title), APPOSITION))
     return found
 
 

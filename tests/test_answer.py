@@ -47,6 +47,16 @@ def test_short_answers_of_numbers_and_dates(corpus_service, question, short):
     assert answer.short_answer is not None and short in answer.short_answer.text
 
 
+@pytest.mark.parametrize("question, short", [
+    ("Who is Clara Ventis?", "Mayor"),  # the title her own phrase gives her ("Mayor Clara Ventis")
+    ("Who is Anselm Trevik?", "union leader"),
+    ("Who is Dario Kellan?", "Serevian Foreign Minister"),  # not Ilse Varga, the other minister in the sentence
+])
+def test_who_is_a_name_asks_what_the_text_calls_them(corpus_service, question, short):
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer is not None and answer.short_answer.text == short
+
+
 @pytest.mark.parametrize("question, fact, article", [
     ("How many people were evacuated in Merrowick?", "6,400", "json-river-flood"),
     ("How much rain fell in the Tamsel valley?", "212 millimetres", "json-river-flood"),

@@ -104,6 +104,8 @@ def test_a_role_or_description_is_the_phrase_beside_the_name(seed_client, questi
     ("How important were the talks in Ulaanbaatar described as being?", "pivotal"),
     # a plural question: the countries named together, not the city the talks were held in
     ("Which countries took part in the talks?", "North Korea and Mongolia"),
+    # "Who is X?": what the articles call him (his counterpart, set beside his name), not the other man named
+    ("Who is Amartuvshin Gombosuren?", "Mongolian counterpart"),
 ])
 def test_short_answers_from_the_words_around_them(seed_client, question, short):
     data = seed_client.post("/api/ask", json={"question": question}).get_json()

@@ -521,7 +521,7 @@ class ExtractiveAnswerer:
             if asks_saying and question.wh == "what":  # "What did Kellan tell reporters?": his words
                 spans = [*spans, *_quoted(sentence.analysis, text)]
             for span in spans:
-                span = _past_asked_head(span, text, asked)
+                span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 words = text[span.start:span.end]  # as quoted, or without a determiner
                 words = words if span.label == QUOTE else _strip_determiners(words)
                 if not words or words.lower() in question_text or (

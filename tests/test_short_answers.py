@@ -48,7 +48,7 @@ Night crews fight the silt, carried into the harbour basin by the spring floods 
 harbour ships bulk goods such as grain, timber and steel pipes to ports across the Baltic. Ferries from \
 Gdansk, Riga and Tallinn were turned back during the strike.
 
-A walkout by the crane drivers of the harbour in October lasted a week. "We will not go back without a contract," \
+A walkout by the crane drivers of the harbour in October lasted a week. "The future of this harbour is in our hands," \
 union leader Ola Brant told the dockers at the gate.
 """,
 }
@@ -105,7 +105,9 @@ def short_service(tmp_path_factory, embedder, analyzer):
     # "the silt, carried into…": a participle after a comma is passive, so the thing carried stands before it
     ("What is carried into the basin of the Orlen harbour by the spring floods?", "silt"),
     # what someone said: the words the text quotes, on either side of "told"
-    ("What did Ola Brant tell the dockers at the Orlen harbour gate?", "We will not go back without a contract"),
+    # (whole: not cut at "of" after "future", a word of the question)
+    ("What did Ola Brant tell the dockers about the future of the Orlen harbour?",
+     "The future of this harbour is in our hands"),
     # "what kind of company": a phrase headed by "company", not the name of one
     ("What kind of company closed its night office to cut its costs?", "ferry company"),
 ])

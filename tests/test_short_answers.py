@@ -31,25 +31,24 @@ link the old town with the harbour district and is due to open in 2027.
 
 Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
 up more than 40 ships. The first ship to leave the harbour after the strike was the Maren Star, a grain carrier. \
-The old cranes were closed in 2019 and now serve as a museum for visitors. \
-In 2021, 3 million tonnes of grain passed through the harbour, but in 2023 the harbour handled only 1.2 million \
-tonnes. The Court of Maritime Appeals ruled that the strike was lawful. The harbour authority dredged the \
-channel in May to let larger ships enter. To cut its costs, the ferry company closed its night office. \
-Several shipping lines, such as Nordwave and Baltic Crest, moved their cargo to Orlen during the strike. \
-The new safety rules of the harbour can be enforced by the port inspectors. A bronze statue at the harbour gate \
-commemorates the dockers who died in the storm of 1951. Union leaders called the walkout a costly dispute for \
-the whole region. In 1960, c. 4,500 people worked at the harbour, but in 1990 – only 900. Repairs to the old \
-quay cost 4.5 million thalers. The harbour authority said on Friday that a new grain terminal will open on \
-1 March 2025. Ferry crews at the harbour held a two-day stoppage in April. By May, 14 of the \
-20 shipping firms at the harbour had signed the new safety code. The \
+The old cranes were closed in 2019 and now serve as a museum for visitors. In 2021, 3 million tonnes of grain \
+passed through the harbour, but in 2023 the harbour handled only 1.2 million tonnes. The Court of Maritime \
+Appeals ruled that the strike was lawful. The harbour authority dredged the channel in May to let larger ships \
+enter. To cut its costs, the ferry company closed its night office. Several shipping lines, such as Nordwave and \
+Baltic Crest, moved their cargo to Orlen during the strike. The new safety rules of the harbour can be enforced \
+by the port inspectors. A bronze statue at the harbour gate commemorates the dockers who died in the storm of \
+1951. Union leaders called the walkout a costly dispute for the whole region. In 1960, c. 4,500 people worked at \
+the harbour, but in 1990 – only 900. Repairs to the old quay cost 4.5 million thalers. The harbour authority \
+said on Friday that a new grain terminal will open on 1 March 2025. Ferry crews at the harbour held a two-day \
+stoppage in April. By May, 14 of the 20 shipping firms at the harbour had signed the new safety code. The \
 harbour is served by its largest crane, the gantry Titan.
 
-Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams. The \
-harbour ships bulk goods such as grain, timber and steel pipes to ports across the Baltic. Ferries from \
-Gdansk, Riga and Tallinn were turned back during the strike.
+Night crews fight the silt, carried into the harbour basin by the spring floods of upland streams. The harbour \
+ships bulk goods such as grain, timber and steel pipes to ports across the Baltic. Ferries from Gdansk, Riga and \
+Tallinn were turned back during the strike.
 
-A walkout by the crane drivers of the harbour in October lasted a week. "The future of this harbour is in our hands," \
-union leader Ola Brant told the dockers at the gate.
+A walkout by the crane drivers of the harbour in October lasted a week. "The future of this harbour is in our \
+hands," union leader Ola Brant told the dockers at the gate.
 """,
 }
 

@@ -161,6 +161,7 @@ def _counted_words(question: QuestionAnalysis) -> set[str]:
     """What the question counts, lower case: "days" in "How many days did it last?"."""
     return {m.group(1).lower() for m in _HOW_MANY.finditer(question.text)}
 
+
 def _counts(text: str, span: Span, counted: set[str]) -> bool:
     """The span is a number of what the question counts, its unit inside it ("12 days", "3 million tonnes" for
     "how many days", "how many tonnes"). A count noun after the number ("two people were taken to hospital")
@@ -502,7 +503,8 @@ class ExtractiveAnswerer:
             text = passages[sentence.passage_index].text
             numbers_at = _numbers_at(sentence.analysis, text, numbers)
             described = _chunks_naming(sentence.analysis, names)
-            naming_subject = _holding(_phrases(sentence.analysis, text), _name_starts(sentence.analysis, subject)) \
+            phrases = _phrases(sentence.analysis, text)
+            naming_subject = _holding(phrases, _name_starts(sentence.analysis, subject)) \
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
@@ -513,20 +515,19 @@ class ExtractiveAnswerer:
                 spans = [*spans, *listed]
             side = _answer_side(question, sentence.analysis, text)
             if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
-                spans = [*spans, *_beside_verb(sentence.analysis, text, side)]
+                spans = [*spans, *_beside_verb(phrases, text, side)]
             if called:
-                spans = [*spans, *_appositives(sentence.analysis, text, names)]
+                spans = [*spans, *_appositives(sentence.analysis, text, phrases, names)]
             if naming:
-                spans = [*spans, *_named(sentence.analysis, text)]
+                spans = [*spans, *_named(sentence.analysis, text, phrases)]
             if asks_saying and question.wh == "what":  # "What did Kellan tell reporters?": his words
                 spans = [*spans, *_quoted(sentence.analysis, text)]
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 words = text[span.start:span.end]  # as quoted, or without a determiner
                 words = words if span.label == QUOTE else _strip_determiners(words)
-                if not words or words.lower() in question_text or (
-                        words.lower() in STOP_WORDS and span.label not in AMOUNTS):
-                    continue  # what the question says; a pronoun ("which" in "the Moselle, which…"), not "eight"
+                if not words or words.lower() in question_text:
+                    continue
                 lasts = bool(_DURATION.search(text, span.start, span.end))  # "a week", "two years", "three-day"
                 if question.wh == "when" and (lasts or (
                         question.past and _after_report(words, passages[sentence.passage_index].date))
@@ -536,8 +537,10 @@ class ExtractiveAnswerer:
                 if lasting and span.label in TIMES and not lasts:
                     continue  # "How long will the strike last?": "three-day", not "February"
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
-                if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS:
-                    continue  # what the question says, or a noun chunk of a pronoun ("that", "they")
+                if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS or (
+                        words.lower() in STOP_WORDS and span.label not in AMOUNTS):
+                    continue  # what the question says, or a pronoun: a noun chunk of one ("that", "they"), or one
+                    # listed as a headed phrase's item ("which" in "the Moselle, which…"); not "eight"
                 key = words.lower()
                 placed = False
                 closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span),
@@ -754,7 +757,7 @@ def _names_beside(sentence: SentenceAnalysis, text: str, phrases: list[Span], sp
                     or (phrase.start < name.start and name.end == phrase.end):
                 found.append(Span(name.start, name.end, phrase.label))
         found.extend(Span(s.start, s.end, phrase.label) for s in spans
-                     if s.start > phrase.end and _COMMA.fullmatch(text, phrase.end, s.start)
+                     if s.start > phrase.end and _apposed(text, phrase, s)
                      and text[s.start:s.end].split()[-1][:1].isupper())  # "the river Aare"
     return found
 
@@ -865,12 +868,12 @@ _VERB_BEFORE = re.compile(r"\s+(?:(?:can|could|will|would|may|might|must|shall|s
                           r"are|was|were|be|been|also|not|\w+ly)\s+){0,3}")  # "the courts can also enforce"
 
 
-def _beside_verb(sentence: SentenceAnalysis, text: str, side: tuple[int, str]) -> list[Span]:
+def _beside_verb(phrases: list[Span], text: str, side: tuple[int, str]) -> list[Span]:
     """The noun phrase right beside the question's verb on the side its answer stands (_answer_side): who did it
     or to whom, when the text says so with a common noun ("commemorates the children", "enforced by the courts
     of member states") rather than a name."""
     at, where = side
-    for phrase in _phrases(sentence, text):
+    for phrase in phrases:
         if where == "after" and phrase.start > at and _VERB_AFTER.fullmatch(text, at, phrase.start):
             return [phrase]
         if where == "before" and phrase.end <= at and _VERB_BEFORE.fullmatch(text, phrase.end, at):
@@ -987,9 +990,9 @@ def _a_name(candidate: "Candidate") -> bool:
         e.label in ANY_NAME and e.start <= span.start < e.end for e in candidate.sentence.analysis.entities))
 
 
-def _named(sentence: SentenceAnalysis, text: str) -> list[Span]:
+def _named(sentence: SentenceAnalysis, text: str, phrases: list[Span]) -> list[Span]:
     """The names and noun phrases the sentence gives after "called", "named", "branded", "known as"…"""
-    return [Span(s.start, s.end, NAMED) for s in (*sentence.entities, *_phrases(sentence, text))
+    return [Span(s.start, s.end, NAMED) for s in (*sentence.entities, *phrases)
             if _NAMED_BEFORE.search(text, max(sentence.start, s.start - 20), s.start)]
 
 
@@ -997,7 +1000,7 @@ _COMMA = re.compile(r"\s*,\s*")
 _OF = re.compile(r"\s+of\s+")
 
 
-def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list[Span]:
+def _appositives(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: set[str]) -> list[Span]:
     """The noun phrases set beside one of the question's names by a comma, what the text calls it: "his
     counterpart, Amartuvshin Gombosuren"; "Varga, the minister of trade, said"; and the title before the name in
     its own phrase ("Mayor Clara Ventis"). A phrase is a noun chunk with the chunks "of" joins to it; a phrase
@@ -1008,7 +1011,7 @@ def _appositives(sentence: SentenceAnalysis, text: str, names: set[str]) -> list
         or _holding(sentence.chunks, starts)
     names_at = [e for e in sentence.entities if e.label in ANY_NAME]
     found = []
-    for phrase in _phrases(sentence, text):
+    for phrase in phrases:
         if any(e.start <= phrase.start and phrase.end <= e.end for e in names_at) or \
                 any(a.start <= phrase.start < a.end or phrase.start <= a.start < phrase.end for a in anchors):
             continue
@@ -1107,9 +1110,10 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
     return keep
 
 
-_DURATION = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years|decades|centuries)$|"
-                       r"-(?:second|minute|hour|day|week|month|year|decade|century)$|"
-                       r"\b(?:a|one)\s+(?:second|minute|hour|day|week|month|year|decade|century)$", re.IGNORECASE)
+_UNIT_OF_TIME = "(?:second|minute|hour|day|week|month|year|decade|century)"
+# "two years", "a three-day strike", "a week": how long
+_DURATION = re.compile(rf"\b(?:{'|'.join(sorted(TIME_UNITS - {'time'}))})$|-{_UNIT_OF_TIME}$|"
+                       rf"\b(?:a|one)\s+{_UNIT_OF_TIME}$", re.IGNORECASE)
 SAYING = frozenset({"say", "announce", "tell", "state", "confirm", "declare", "report", "disclose", "reveal"})
 _SAID_ON = re.compile(r"\b(?:said|announced|told\s+\w+|stated|confirmed|declared|reported|disclosed|revealed)"
                       r"\s+(?:on|late\s+on|early\s+on)?\s*$", re.IGNORECASE)

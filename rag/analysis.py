@@ -89,6 +89,7 @@ class QuestionAnalysis:
     quality: bool = False  # "how" and an adjective: asks how something is ("How important were the talks?")
     kind: bool = False  # "what kind (type, sort, form) of X": asks for a kind of X, said by a phrase headed by X
     plural: bool = False  # its focus noun is plural ("What crops…?"): all the things a list names answer it
+    ahead: bool = False  # asks about the next of something ("Where will the next round of talks be held?")
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -282,7 +283,12 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             _subject_names(tokens, wh_token, name_terms),
                             any(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in tokens if t.idx < names_end),
                             quality, kind,
-                            any(t.lemma_.lower() == focus and t.tag_ in ("NNS", "NNPS") for t in tokens))
+                            any(t.lemma_.lower() == focus and t.tag_ in ("NNS", "NNPS") for t in tokens),
+                            any(t.lower_ in _AHEAD and t.ent_type_ not in ("DATE", "TIME") for t in tokens
+                                if t.idx < names_end))
+
+
+_AHEAD = {"next", "upcoming", "forthcoming"}  # not in "next year", which names a time
 
 
 _NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}

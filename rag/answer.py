@@ -214,6 +214,8 @@ class Evidence:
     negation: bool = True  # a question that negates ("What didn't X affect?") has evidence that negates or
     # excludes too ("rather than three-dimensional objects"): an extractive answer quotes what the text asserts.
     # Not asked of a yes/no question: "Did X not sign?" is answered by "X signed" as well
+    ahead: bool = True  # a question about the next of something ("Where will the next round be held?") has
+    # evidence that speaks of what is to come: the talks just held do not say where the next ones will be
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
@@ -223,17 +225,19 @@ class Evidence:
                    asks_for_a_kind(question), candidate is not None, max(s.lexical for s in chosen),
                    candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0,
                    bool(candidate and candidate.span.label == APPOSITION), bool(candidate and candidate.placed),
-                   not question.negated or question.yes_no or any(_NEGATION.search(s.text) for s in chosen))
+                   not question.negated or question.yes_no or any(_NEGATION.search(s.text) for s in chosen),
+                   not question.ahead or any(_TO_COME.search(s.text) for s in chosen))
 
 
 def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
                  same_meaning: float) -> bool:
     """Whether the evidence answers the question: every name it uses was found, a question that negates has
-    evidence that negates too, the lead sentence is relevant and holds enough of what is asked, or says it in
-    other words (close in meaning with some of its words, or the same meaning with none), and for a question of
-    a kind (who, when, how many…) something of that kind stands in the evidence. eval/calibrate.py shows the
-    trade-off as the thresholds move."""
-    if not evidence.names_found or not evidence.negation:
+    evidence that negates too, one about the next of something has evidence of what is to come, the lead
+    sentence is relevant and holds enough of what is asked, or says it in other words (close in meaning with
+    some of its words, or the same meaning with none), and for a question of a kind (who, when, how many…)
+    something of that kind stands in the evidence. eval/calibrate.py shows the trade-off as the thresholds
+    move."""
+    if not evidence.names_found or not evidence.negation or not evidence.ahead:
         return False
     if evidence.placed and evidence.short_score >= PLACED_MIN_SCORE:
         return True  # "the meeting in Ulaanbaatar" for "Where did they meet?": said outright, in other words
@@ -250,6 +254,10 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|rather\s+than|other\s+than|instead\s+of|"
                        r"except|unlike|no\s+longer|fail(?:s|ed)?\s+to|refus(?:e|es|ed)\s+to|lack(?:s|ed|ing)?|"
                        r"absence)\b|n['’]t\b", re.IGNORECASE)
+
+
+_TO_COME = re.compile(r"\b(?:will|shall|next|upcoming|forthcoming|future|later|again|(?:scheduled|planned|plans?|"
+                      r"set|expected|going)\s+to|to\s+be\s+held)\b|['’]ll\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,16 @@ def test_the_verb_of_an_inverted_question_is_no_name_even_when_capitalized(analy
     assert analyzer.question("Who did Emma Marry?").name_terms == {"emma"}
 
 
+@pytest.mark.parametrize("question, ahead", [
+    ("Where will the next round of talks take place?", True),
+    ("When is the upcoming vote on the plan?", True),
+    ("What will the council decide next year?", False),  # "next year" names a time, said as a date
+    ("Where did the talks take place?", False),
+])
+def test_the_question_says_whether_it_asks_about_the_next_of_something(analyzer, question, ahead):
+    assert analyzer.question(question).ahead is ahead
+
+
 def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):
     assert analyzer.names("Who did Ilse Varga meet in Amberlin on Monday?") == ["Ilse Varga", "Amberlin", "Monday"]
     assert analyzer.names("Which country hosted North Korea's vice foreign minister?") == ["North Korea"]

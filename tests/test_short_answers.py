@@ -177,6 +177,14 @@ def test_a_question_that_negates_needs_evidence_that_negates(short_service):
     assert short_service.ask("Does the Reel Society at Harlow University not show films every week?").answered
 
 
+def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):
+    assert short_service.ask("When did the ferry crews at Orlen harbour hold a stoppage?").short_answer.text == "April"
+    # the stoppage that was held does not say when the next one will be
+    assert not short_service.ask("When will the ferry crews at Orlen harbour hold their next stoppage?").answered
+    answer = short_service.ask("When will the upcoming grain terminal at Orlen harbour open?")
+    assert answer.answered and answer.short_answer.text == "1 March 2025"  # "will open on 1 March 2025"
+
+
 def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_service):
     answer = short_service.ask("When did the Kaldor city council approve the bridge plan?")
     assert answer.answered and answer.short_answer.text == "2024-05-02"

@@ -564,6 +564,9 @@ class ExtractiveAnswerer:
                         score += LOCATIVE_WEIGHT  # where something happened, rather than who took part in it
                         placed = _placed(sentence.analysis, span, asked - names)
                         score += LOCATIVE_WEIGHT if placed else 0.0
+                    if _within_place(sentence.analysis, text, span):  # "Merrowick, in northern Lunaria": the
+                        # town, where events happened, said most precisely; not the country asked for
+                        score += -LOCATIVE_WEIGHT if question.focus in REGIONS else LOCATIVE_WEIGHT
                 # partly what the question names, other than what it counts ("12 days" for "how many days")
                 score -= 0.3 * len(span_terms & asked - counted) / len(span_terms)
                 if side is not None and span.label != QUOTE:  # on the side of the question's verb where its
@@ -660,8 +663,9 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
             spans += [Span(e.start, e.end, "CARDINAL") for e in sentence.entities
                       if e.label in ANY_NAME and _A_FIGURE.fullmatch(text, e.start, e.end)]
         if types & PLACES:  # the small model takes a city it does not know for a firm or a person; "in" tells
-            spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place
-                      if e.label in ANY_NAME - PLACES - {"NORP"} and _locative(text, e, also_at=False)]
+            spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place, as does a place
+                      if e.label in ANY_NAME - PLACES - {"NORP"}  # said to hold it ("Merrowick, in northern Lunaria")
+                      and (_locative(text, e, also_at=False) or _within_place(sentence, text, e))]
         return spans
     phrases = _phrases(sentence, text)
     headed = [c for c in phrases if c.label == focus]
@@ -806,6 +810,15 @@ def _locative(text: str, span: Span, also_at: bool = True) -> bool:
     return bool((_IN_OR_AT if also_at else _IN).search(text, max(0, span.start - 12), span.start))
 
 
+_WITHIN = re.compile(r"\s*,\s*(?:in|near)\s+(?:the\s+)?(?:[a-z]+\s+)?")  # ", in northern", ", near the"
+
+
+def _within_place(sentence: SentenceAnalysis, text: str, span: Span) -> bool:
+    """A place follows the span as the place it lies in or near ("Merrowick, in northern Lunaria")."""
+    return any(e.label in PLACES and e.start > span.end and _WITHIN.fullmatch(text, span.end, e.start)
+               for e in sentence.entities)
+
+
 def _placed(sentence: SentenceAnalysis, span: Span, asked: set[str]) -> bool:
     """The place follows "in" or "at" right after one of the question's words: the text puts what the question
     asks about there ("the meeting in Ulaanbaatar", "held in Ulaanbaatar" for "Where did they meet?", "Where were
@@ -838,6 +851,7 @@ def _possessive(text: str, span: Span) -> bool:
 SIDE_WEIGHT = 0.15
 LIST_WEIGHT = 0.15  # a plural question asks for several things: "North Korea and Mongolia", not "Ulaanbaatar"
 LOCATIVE_WEIGHT = 0.1
+REGIONS = frozenset("country nation region province state county continent".split())  # hold the towns named
 # the least relevance of the sentence placing what is asked about (_placed) for its place to answer: lower than
 # min_score, as the sentence may say it in other words ("This meeting in Ulaanbaatar…"); 0.15 and 0.2 answer the
 # same questions of the four evaluation sets

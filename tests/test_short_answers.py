@@ -27,6 +27,10 @@ Harlow Pile-1 (the first nuclear reactor built on a campus in the region).
 The Kaldor city council approved the plan for a new river bridge, after two years of debate. The bridge will \
 link the old town with the harbour district and is due to open in 2027.
 """,
+    "tarnwick-flood.txt": """date 2024-09-02 Storm floods homes by the Ober
+
+Flood water reached the houses of Tarnwick, in southern Vessia, on Sunday after the river Ober burst its banks.
+""",
     "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
 
 Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
@@ -175,6 +179,13 @@ def test_a_question_that_negates_needs_evidence_that_negates(short_service):
     assert not short_service.ask("Which student club at Harlow University does not show films?").answered
     # a yes/no question is answered by what the text asserts either way
     assert short_service.ask("Does the Reel Society at Harlow University not show films every week?").answered
+
+
+def test_a_town_said_to_lie_in_a_region_is_a_place_and_the_more_precise_answer(short_service):
+    # "Tarnwick, in southern Vessia": the small model takes Tarnwick for a product
+    assert short_service.ask("Which town did the flood water of the Ober reach?").short_answer.text == "Tarnwick"
+    assert short_service.ask("Where did the flood water of the Ober reach houses?").short_answer.text == "Tarnwick"
+    assert short_service.ask("Which country did the flood water of the Ober reach?").short_answer.text == "Vessia"
 
 
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):

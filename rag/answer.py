@@ -257,7 +257,8 @@ _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|rath
 
 
 _TO_COME = re.compile(r"\b(?:will|shall|next|upcoming|forthcoming|future|later|again|(?:scheduled|planned|plans?|"
-                      r"set|expected|going)\s+to|to\s+be\s+held)\b|['’]ll\b", re.IGNORECASE)
+                      r"set|expected|going)\s+to|to\s+be\s+held|due\s+to\s+\w+\s+(?:on|in|at|by|from)\b)\b|['’]ll\b",
+                      re.IGNORECASE)  # "due to end at midnight", not "due to heavy rain"
 
 
 @dataclass(frozen=True)
@@ -506,10 +507,13 @@ class ExtractiveAnswerer:
         lasting = question.wh == "how" and question.focus == "long"  # how long: a duration or a length
         valued = "MONEY" in preferred  # a sum ("how much", "what price"), not a count, an age or a length
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
+        planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
             text = passages[sentence.passage_index].text
             numbers_at = _numbers_at(sentence.analysis, text, numbers)
+            earlier = not question.past and not numbers and _before_report(
+                sentence.analysis, text, passages[sentence.passage_index].date)
             described = _chunks_naming(sentence.analysis, names)
             phrases = _phrases(sentence.analysis, text)
             naming_subject = _holding(phrases, _name_starts(sentence.analysis, subject)) \
@@ -542,8 +546,9 @@ class ExtractiveAnswerer:
                         or (not asks_saying and _SAID_ON.search(text, max(0, span.start - 30), span.start))):
                     continue  # "two years", "a three-day strike": how long, not when; a year after the report: to
                     # come; "the company said on Tuesday": when it was said, not when what it said happens
-                if lasting and span.label in TIMES and not lasts:
-                    continue  # "How long will the strike last?": "three-day", not "February"
+                if lasting and not lasts and span.label != "QUANTITY":
+                    continue  # "How long will the strike last?": "three-day", not "February" or "18,000"; a length
+                    # ("1.2 kilometres") is a quantity
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS or (
                         words.lower() in STOP_WORDS and span.label not in AMOUNTS):
@@ -572,6 +577,10 @@ class ExtractiveAnswerer:
                 if side is not None and span.label != QUOTE:  # on the side of the question's verb where its
                     # subject or object stands (what was said stands on either side of "said")
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
+                if earlier:
+                    score -= SIDE_WEIGHT  # set in a year before the report's: the question asks about now
+                if planned and _TO_COME.search(sentence.text):
+                    score += SIDE_WEIGHT  # "When is the strike set to end?": "is due to end on Wednesday"
                 if counted and _counts(text, span, counted):
                     score += 0.3  # "12 days": the number of what the question counts
                 if span in listed:
@@ -650,6 +659,8 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
         return frozenset({"MONEY", "QUANTITY", "PERCENT"})
     if question.wh == "how" and question.focus == "many":
         return frozenset({"CARDINAL"})
+    if question.wh == "when":  # the day: "at midnight on Wednesday" ends on Wednesday
+        return frozenset({"DATE"})
     return frozenset()
 
 
@@ -662,6 +673,9 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
         if "CARDINAL" in types:  # the small model may type a figure as a name: "c. 1,300,000" as NORP
             spans += [Span(e.start, e.end, "CARDINAL") for e in sentence.entities
                       if e.label in ANY_NAME and _A_FIGURE.fullmatch(text, e.start, e.end)]
+        if types & TIMES:  # and may take a date for an event: "on 9 September in Halvik"
+            spans += [Span(e.start, e.end, "DATE") for e in sentence.entities
+                      if e.label not in TIMES and _A_DATE.fullmatch(text, e.start, e.end)]
         if types & PLACES:  # the small model takes a city it does not know for a firm or a person; "in" tells
             spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place, as does a place
                       if e.label in ANY_NAME - PLACES - {"NORP"}  # said to hold it ("Merrowick, in northern Lunaria")
@@ -703,6 +717,9 @@ def _cased(text: str, span: Span) -> bool:
 
 _PART_OF = re.compile(r"\s+of\s+(?:the\s+|its\s+|their\s+)?(?:then\s+)?(?:\d|(?:two|three|four|five|six|seven|"
                       r"eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred)\b)", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_A_DATE = re.compile(rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?",
+                     re.IGNORECASE)  # "9 September", "Sept. 9, 2024"
 _A_FIGURE = re.compile(r"(?:[a-z]{1,3}\.\s*)?\d[\d,.]*")  # "1,300,000", "c. 1,300,000"
 
 
@@ -858,6 +875,8 @@ REGIONS = frozenset("country nation region province state county continent".spli
 PLACED_MIN_SCORE = 0.2
 _PLANNED_BEFORE = re.compile(r"\b(?:will|shall|(?:is|are)\s+(?:scheduled|due|expected|set|planning|going)\s+to|"
                              r"plans?\s+to|intends?\s+to|(?:is|are)\s+to)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+_PLANNED_QUESTION = re.compile(r"\b(?:will|shall|(?:is|are)\s+(?:\S+\s+){0,6}?(?:scheduled|due|expected|set|planned|"
+                               r"going)\s+to)\b")  # "When is the Kaldor strike set to end?"
 _PARTICIPLE = re.compile(r"\w+(?:ed|en)\b")
 _REDUCED_BEFORE = re.compile(r",\s*$")  # "static friction, generated between…": a participle after a comma
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
@@ -1146,6 +1165,15 @@ def _after_report(words: str, date: str | None) -> bool:
     """Every year the words name is later than the year of the report (a date it gives for what is to come)."""
     years = [int(y) for y in _YEAR.findall(words)]
     return bool(date and years and _YEAR.match(date[:4])) and min(years) > int(date[:4])
+
+
+def _before_report(sentence: SentenceAnalysis, text: str, date: str | None) -> bool:
+    """The sentence is set in a year before the report's ("The last strike, in 2019, lasted five days" in a report
+    of 2025): it tells of an earlier time."""
+    if not date or not _YEAR.match(date[:4]):
+        return False
+    return any(years and max(years) < int(date[:4]) for e in sentence.entities if e.label == "DATE"
+               for years in [[int(y) for y in _YEAR.findall(text, e.start, e.end)]])
 
 
 def _mostly_asked(text: str, asked: set[str]) -> bool:

@@ -31,6 +31,12 @@ link the old town with the harbour district and is due to open in 2027.
 
 Flood water reached the houses of Tarnwick, in southern Vessia, on Sunday after the river Ober burst its banks.
 """,
+    "dunmore-trams.txt": """date 2025-02-03 Dunmore tram drivers strike
+
+Some 2,400 tram drivers in Dunmore walked out on Monday at the start of a four-day strike over pay. The strike is \
+due to end at midnight on Thursday, 6 February, the union said. The last tram strike in Dunmore, in 2021, lasted \
+nine days. Both sides agreed to hold talks on 9 September in Brask.
+""",
     "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
 
 Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
@@ -186,6 +192,19 @@ def test_a_town_said_to_lie_in_a_region_is_a_place_and_the_more_precise_answer(s
     assert short_service.ask("Which town did the flood water of the Ober reach?").short_answer.text == "Tarnwick"
     assert short_service.ask("Where did the flood water of the Ober reach houses?").short_answer.text == "Tarnwick"
     assert short_service.ask("Which country did the flood water of the Ober reach?").short_answer.text == "Vessia"
+
+
+def test_how_long_is_a_duration_and_a_question_in_the_present_asks_about_now(short_service):
+    # not the number of drivers; not the strike of 2021, told in a report of 2025
+    answer = short_service.ask("How long is the Dunmore tram strike supposed to last?")
+    assert answer.short_answer.text == "four-day"
+    assert short_service.ask("How many days does the Dunmore tram strike last?").short_answer.text == "four-day"
+    # what is planned is said by what is planned ("is due to end"), and "when" asks for the day, not "midnight"
+    assert short_service.ask("When is the Dunmore tram strike set to end?").short_answer.text == "Thursday"
+    assert short_service.ask("When did the Dunmore tram drivers walk out?").short_answer.text == "Monday"
+    # a date is a date even where the small model takes it for an event ("on 9 September in Brask")
+    answer = short_service.ask("When will the Dunmore tram drivers and the city hold talks?")
+    assert answer.short_answer.text == "9 September"
 
 
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):

@@ -59,6 +59,7 @@ _STEMMER = Stemmer.Stemmer("english")
 _SOURCE_MARKER = re.compile(r"\s*\[\d+\]")  # "[7]" in an article's own text: only our markers may look so
 
 # "which X" / "what X": the entity types X names (anything else: noun chunks headed by X)
+SUMS = AMOUNTS - {"QUANTITY"}  # what a price or a value is said with
 FOCUS_TYPES = {
     **dict.fromkeys("person man woman official minister leader president player author politician "
                     "executive director chairman spokesman".split(), frozenset({"PERSON"})),
@@ -72,7 +73,9 @@ FOCUS_TYPES = {
     **dict.fromkeys("nationality religion".split(), frozenset({"NORP"})),
     **dict.fromkeys("language".split(), frozenset({"LANGUAGE", "NORP"})),
     **dict.fromkeys("percentage percent share rate".split(), frozenset({"PERCENT"})),
-    **dict.fromkeys("price amount cost sum".split(), AMOUNTS),  # "240 mln dlrs" may be a bare CARDINAL
+    # "240 mln dlrs" may be a bare CARDINAL; a price is no weight ("52,500 tonnes")
+    **dict.fromkeys("price cost sum".split(), SUMS),
+    "amount": AMOUNTS,
     **dict.fromkeys("number".split(), AMOUNTS),
     # measures: a quantity with its unit, or a bare number ("a population of 4.2 million")
     **dict.fromkeys("temperature height length distance weight speed population size depth width altitude "
@@ -133,7 +136,7 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
         if question.kind:  # "what kind of state": "a free state", not the name of one
             return None
         if focus not in FOCUS_TYPES and _asks_value(question):
-            return AMOUNTS
+            return SUMS
         return FOCUS_TYPES.get(focus)
     return None
 
@@ -554,6 +557,9 @@ class ExtractiveAnswerer:
                         words.lower() in STOP_WORDS and span.label not in AMOUNTS):
                     continue  # what the question says, or a pronoun: a noun chunk of one ("that", "they"), or one
                     # listed as a headed phrase's item ("which" in "the Moselle, which…"); not "eight"
+                if span.label in ANY_NAME and 2 * len(span_terms & names) > len(span_terms - _FUNCTION_WORDS):
+                    continue  # the question's own name, said in full ("PanCanadian Petroleum Ltd" for "PanCanadian
+                    # Petroleum's"); not "the University of Chicago" for a question about Chicago
                 key = words.lower()
                 placed = False
                 closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span),
@@ -645,18 +651,20 @@ _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her
 
 def _strip_determiners(text: str) -> str:
     """The words of a phrase without a leading determiner and without a possessive ending ("North Korea's")."""
-    return without_possessive(_DETERMINERS.sub("", " ".join(text.split()).lstrip("("))).strip(" ,;:.")
+    return without_possessive(_DETERMINERS.sub("", " ".join(text.split()).lstrip("("))).strip(" ,;:.<>")
 
 
 def _preferred(question: QuestionAnalysis) -> frozenset[str]:
     """The types preferred among the expected ones: a person for who, a city or country for where, an amount
-    with its unit for how much."""
+    with its unit for how much, a sum for a price, a day for when."""
     if question.wh in ("who", "whom", "whose"):
         return frozenset({"PERSON"})
     if question.wh == "where" or question.focus in ("country", "nation"):
         return frozenset({"GPE"})
-    if (question.wh == "how" and question.focus == "much") or VALUE_WORDS & set(question.terms):
+    if question.wh == "how" and question.focus == "much":
         return frozenset({"MONEY", "QUANTITY", "PERCENT"})
+    if VALUE_WORDS & set(question.terms):  # a price is a sum or a share, not the tonnes it is paid for
+        return frozenset({"MONEY", "PERCENT"})
     if question.wh == "how" and question.focus == "many":
         return frozenset({"CARDINAL"})
     if question.wh == "when":  # the day: "at midnight on Wednesday" ends on Wednesday

@@ -37,6 +37,10 @@ Some 2,400 tram drivers in Dunmore walked out on Monday at the start of a four-d
 due to end at midnight on Thursday, 6 February, the union said. The last tram strike in Dunmore, in 2021, lasted \
 nine days. Both sides agreed to hold talks on 9 September in Brask.
 """,
+    "brisk-mills.txt": """date 1987-03-05 Brisk Mills buys Norland wheat
+
+<Brisk Mills Ltd> said it agreed to buy 40,000 tonnes of soft wheat from Norgrain Co at 210 dlrs a tonne.
+""",
     "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
 
 Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
@@ -205,6 +209,15 @@ def test_how_long_is_a_duration_and_a_question_in_the_present_asks_about_now(sho
     # a date is a date even where the small model takes it for an event ("on 9 September in Brask")
     answer = short_service.ask("When will the Dunmore tram drivers and the city hold talks?")
     assert answer.short_answer.text == "9 September"
+
+
+def test_a_price_is_a_sum_and_the_question_s_own_company_is_not_the_answer(short_service):
+    answer = short_service.ask("What price per tonne did Brisk Mills agree to pay for the soft wheat?")
+    assert answer.short_answer.text == "210 dlrs"  # not the tonnes it is paid for
+    assert short_service.ask("How much soft wheat did Brisk Mills agree to buy?").short_answer.text == "40,000 tonnes"
+    # "<Brisk Mills Ltd>" (a wire's mark-up) is the company the question names, said in full
+    answer = short_service.ask("Which company agreed to sell soft wheat to Brisk Mills?")
+    assert answer.short_answer.text == "Norgrain Co"
 
 
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):

@@ -595,7 +595,8 @@ class ExtractiveAnswerer:
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
                 if span.label in (APPOSITION, NAMED, QUOTE):
                     score += 0.3  # what the text calls the subject asked about, the name it gives, what was said
-                elif any(c.start <= span.start and span.end <= c.end for c in described):
+                elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
+                        counted and span.label in AMOUNTS):  # "fourteen Vice Presidents" counts them
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
                 if _apposed_to_subject(text, span, naming_subject):
                     score -= 0.3
@@ -677,7 +678,8 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
     relations" -> "friendly relations"); else, in the lead sentence only, any entity or noun phrase."""
     if types is not None:
-        spans = [e for e in sentence.entities if e.label in types and (e.label not in ANY_NAME or _cased(text, e))]
+        spans = [e for e in sentence.entities if e.label in types and (e.label not in ANY_NAME or (
+            _cased(text, e) and not _era(sentence, text, e)))]
         if "CARDINAL" in types:  # the small model may type a figure as a name: "c. 1,300,000" as NORP
             spans += [Span(e.start, e.end, "CARDINAL") for e in sentence.entities
                       if e.label in ANY_NAME and _A_FIGURE.fullmatch(text, e.start, e.end)]
@@ -714,6 +716,15 @@ def _with_unit(span: Span, text: str, asked: set[str]) -> Span:
             break
         end = word.end()
     return span if end == span.end else Span(span.start, end, span.label)
+
+
+def _era(sentence: SentenceAnalysis, text: str, span: Span) -> bool:
+    """Two or three capitals after a figure in the same phrase: its era or time zone ("the 4th century BC",
+    "1330 GMT"), which the small model may take for a firm."""
+    return bool(re.fullmatch(r"[A-Z]{2,3}", text[span.start:span.end])) and (
+        bool(re.search(r"\d\s+$", text[max(0, span.start - 8):span.start]))
+        or any(c.start < span.start and span.end <= c.end and re.search(r"\d", text[c.start:span.start])
+               for c in sentence.chunks))
 
 
 def _cased(text: str, span: Span) -> bool:

@@ -41,6 +41,12 @@ nine days. Both sides agreed to hold talks on 9 September in Brask.
 
 <Brisk Mills Ltd> said it agreed to buy 40,000 tonnes of soft wheat from Norgrain Co at 210 dlrs a tonne.
 """,
+    "marlow-college.txt": """Governance of Marlow College
+
+The Board of Governors oversees the long-term plans of the college and is composed of 40 members. Directly \
+beneath the Rector are the Provost and fourteen Vice Rectors. In Old Marlow, Halon of Tyrrus (4th century BC) was \
+one of several men studying the properties of salts.
+""",
     "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
 
 Dock workers at the Orlen harbour returned to work on Monday. The strike at the harbour lasted 12 days and held \
@@ -218,6 +224,14 @@ def test_a_price_is_a_sum_and_the_question_s_own_company_is_not_the_answer(short
     # "<Brisk Mills Ltd>" (a wire's mark-up) is the company the question names, said in full
     answer = short_service.ask("Which company agreed to sell soft wheat to Brisk Mills?")
     assert answer.short_answer.text == "Norgrain Co"
+
+
+def test_names_the_small_model_gets_wrong_around_numbers(short_service):
+    # "fourteen Vice Rectors" counts the Vice Rectors the question names: not a number inside its subject's name
+    assert short_service.ask("How many Vice Rectors are in the Board of Governors?").short_answer.text == "fourteen"
+    # "4th century BC": the era of a date, which the small model takes for a firm
+    answer = short_service.ask("Who was a man studying the properties of salts in Old Marlow?")
+    assert answer.short_answer.text == "Halon of Tyrrus"
 
 
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):

@@ -557,9 +557,11 @@ class ExtractiveAnswerer:
                         words.lower() in STOP_WORDS and span.label not in AMOUNTS):
                     continue  # what the question says, or a pronoun: a noun chunk of one ("that", "they"), or one
                     # listed as a headed phrase's item ("which" in "the Moselle, which…"); not "eight"
-                if span.label in ANY_NAME and 2 * len(span_terms & names) > len(span_terms - _FUNCTION_WORDS):
+                if (span.label in ANY_NAME and 2 * len(span_terms & names) > len(span_terms - _FUNCTION_WORDS)) \
+                        or _initials(words) & names:
                     continue  # the question's own name, said in full ("PanCanadian Petroleum Ltd" for "PanCanadian
-                    # Petroleum's"); not "the University of Chicago" for a question about Chicago
+                    # Petroleum's", "Court of Maritime Appeals" for "the CMA"); not "the University of Chicago" for a
+                    # question about Chicago
                 key = words.lower()
                 placed = False
                 closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span),
@@ -1277,7 +1279,22 @@ def _article_words(article_ids: set[str], passages: list[Passage], stored: list)
             seen.update(t for s in sentences for t in s.analysis.terms)
             seen.update(w.lower().strip("'’.,:;!?\"()") for w in
                         f"{passage.title} {passage.source or ''} {passage.text}".split())
+            seen.update(_initials(f"{passage.title}. {passage.text}"))
     return seen
+
+
+_CAPITALIZED = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for)\s+)*[A-Z][\w'’-]*)+")  # "Court of Justice"
+
+
+def _initials(text: str) -> set[str]:
+    """The initials of the capitalized words that follow one another, lower case, of every run of two or more
+    ("eu" for "the European Union", "sp" for "the Scottish Parliament's"): an acronym the question uses is a name
+    the article spells out."""
+    found = set()
+    for run in _CAPITALIZED.finditer(text):
+        letters = "".join(w[0] for w in run.group().split() if w[0].isupper()).lower()
+        found.update(letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
+    return found
 
 
 def _share(weights: dict[str, float], terms: frozenset[str]) -> float:

@@ -234,6 +234,13 @@ def test_names_the_small_model_gets_wrong_around_numbers(short_service):
     assert answer.short_answer.text == "Halon of Tyrrus"
 
 
+def test_an_acronym_the_question_uses_is_a_name_the_article_spells_out(short_service):
+    answer = short_service.ask("What did the CMA rule about the Orlen harbour strike?")
+    assert answer.answered and "The Court of Maritime Appeals ruled that the strike was lawful." in answer.answer
+    assert answer.short_answer is None  # the court is what the question names, not its answer
+    assert not short_service.ask("What did the CMX rule about the Orlen harbour strike?").answered
+
+
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):
     assert short_service.ask("When did the ferry crews at Orlen harbour hold a stoppage?").short_answer.text == "April"
     # the stoppage that was held does not say when the next one will be

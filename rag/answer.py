@@ -1234,7 +1234,8 @@ def names_in(question: QuestionAnalysis, chosen: list[Sentence], passages: list[
         return False
     quoted = {passages[s.passage_index].article_id for s in chosen}
     words = _article_words(quoted, passages, stored) if question.name_terms else set()
-    return all(_name_seen(t, words) for t in question.name_terms) and numbers_in(question, quoted, passages)
+    return all(_name_seen(t, words) for t in question.name_terms) and numbers_in(question, quoted, passages) \
+        and _named_in_full(question, quoted, passages, stored)
 
 
 _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
@@ -1268,7 +1269,30 @@ def articles_naming(question: QuestionAnalysis, passages: list[Passage], stored:
     if not question.name_terms:
         return ids
     words = {a: _article_words({a}, passages, stored) for a in ids}
-    return {a for a in ids if all(_name_seen(t, words[a]) for t in question.name_terms)}
+    return {a for a in ids if all(_name_seen(t, words[a]) for t in question.name_terms)
+            and _named_in_full(question, {a}, passages, stored)}
+
+
+def _named_in_full(question: QuestionAnalysis, article_ids: set[str], passages: list[Passage], stored: list) -> bool:
+    """Every person the question names by two words or more stands whole in these articles: inside one of their
+    names ("John D. Rockefeller" for "John Rockefeller"), or word for word; not "Robert Harper" where the article
+    names William Rainey Harper and a Robert elsewhere."""
+    text = question.own_text or question.text
+    people = [words for e in question.entities if e.label == "PERSON"
+              and len(words := _WORDS.findall(without_possessive(text[e.start:e.end]).lower())) >= 2]
+    if not people:
+        return True
+    names, said = [], []
+    for passage, sentences in zip(passages, stored):
+        if passage.article_id in article_ids:
+            said.append(" ".join(_WORDS.findall(f"{passage.title} {passage.text}".lower())))
+            names += [set(_WORDS.findall(passage.text[e.start:e.end].lower())) for s in sentences
+                      for e in s.analysis.entities]
+    return all(any(set(person) <= name for name in names) or any(" ".join(person) in t for t in said)
+               for person in people)
+
+
+_WORDS = re.compile(r"[\w'’-]+")
 
 
 def _article_words(article_ids: set[str], passages: list[Passage], stored: list) -> set[str]:

@@ -45,7 +45,8 @@ nine days. Both sides agreed to hold talks on 9 September in Brask.
 
 The Board of Governors oversees the long-term plans of the college and is composed of 40 members. Directly \
 beneath the Rector are the Provost and fourteen Vice Rectors. In Old Marlow, Halon of Tyrrus (4th century BC) was \
-one of several men studying the properties of salts.
+one of several men studying the properties of salts. Edwin Thal and his sister Mara Lind founded the college in \
+1921.
 """,
     "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
 
@@ -239,6 +240,13 @@ def test_an_acronym_the_question_uses_is_a_name_the_article_spells_out(short_ser
     assert answer.answered and "The Court of Maritime Appeals ruled that the strike was lawful." in answer.answer
     assert answer.short_answer is None  # the court is what the question names, not its answer
     assert not short_service.ask("What did the CMX rule about the Orlen harbour strike?").answered
+
+
+def test_a_person_the_question_names_in_full_stands_whole_in_the_article(short_service):
+    answer = short_service.ask("In what year did Mara Lind found Marlow College?")
+    assert answer.answered and answer.short_answer.text == "1921"
+    # both words are in the article, but of two people
+    assert not short_service.ask("In what year did Mara Thal found Marlow College?").answered
 
 
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):

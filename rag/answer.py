@@ -1274,25 +1274,32 @@ def articles_naming(question: QuestionAnalysis, passages: list[Passage], stored:
 
 
 def _named_in_full(question: QuestionAnalysis, article_ids: set[str], passages: list[Passage], stored: list) -> bool:
-    """Every person the question names by two words or more stands whole in these articles: inside one of their
-    names ("John D. Rockefeller" for "John Rockefeller"), or word for word; not "Robert Harper" where the article
-    names William Rainey Harper and a Robert elsewhere."""
+    """Every name the question gives in two words or more (a person, a firm, a place…) stands whole in these
+    articles: inside one of their names ("John D. Rockefeller" for "John Rockefeller"), or word for word; not
+    "Robert Harper" where an article names William Rainey Harper and a Robert elsewhere. "X's Y" and "X of Y" are
+    two names ("the Board of Governors of Marlow College")."""
     text = question.own_text or question.text
-    people = [words for e in question.entities if e.label == "PERSON"
-              and len(words := _WORDS.findall(without_possessive(text[e.start:e.end]).lower())) >= 2]
-    if not people:
+    wholes = [words for e in question.entities if e.label in ANY_NAME - {"NORP"}
+              for name in _NAME_PARTS.split(text[e.start:e.end]) if len(words := _content_words(name)) >= 2]
+    if not wholes:
         return True
     names, said = [], []
     for passage, sentences in zip(passages, stored):
         if passage.article_id in article_ids:
-            said.append(" ".join(_WORDS.findall(f"{passage.title} {passage.text}".lower())))
-            names += [set(_WORDS.findall(passage.text[e.start:e.end].lower())) for s in sentences
-                      for e in s.analysis.entities]
-    return all(any(set(person) <= name for name in names) or any(" ".join(person) in t for t in said)
-               for person in people)
+            said.append(" ".join(_content_words(f"{passage.title} {passage.text}")))
+            names += [set(_content_words(passage.text[e.start:e.end])) for s in sentences for e in s.analysis.entities]
+    return all(any(set(whole) <= name for name in names) or any(" ".join(whole) in t for t in said)
+               for whole in wholes)
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of a name, lower case, without possessive endings and function words."""
+    return [w for w in (_POSSESSIVE_S.sub("", w) for w in _WORDS.findall(text.lower())) if w not in _FUNCTION_WORDS]
 
 
 _WORDS = re.compile(r"[\w'’-]+")
+_POSSESSIVE_S = re.compile(r"['’]s?(?!\w)")
+_NAME_PARTS = re.compile(r"['’]s?(?!\w)|\s+of\s+")
 
 
 def _article_words(article_ids: set[str], passages: list[Passage], stored: list) -> set[str]:

@@ -1276,11 +1276,12 @@ def articles_naming(question: QuestionAnalysis, passages: list[Passage], stored:
 def _named_in_full(question: QuestionAnalysis, article_ids: set[str], passages: list[Passage], stored: list) -> bool:
     """Every name the question gives in two words or more (a person, a firm, a place…) stands whole in these
     articles: inside one of their names ("John D. Rockefeller" for "John Rockefeller"), or word for word; not
-    "Robert Harper" where an article names William Rainey Harper and a Robert elsewhere. "X's Y" and "X of Y" are
-    two names ("the Board of Governors of Marlow College")."""
+    "Robert Harper" where an article names William Rainey Harper and a Robert elsewhere. Each run of capitalized
+    words is one name: "the Reel Society at Harlow University" is two, "X's Y" too."""
     text = question.own_text or question.text
     wholes = [words for e in question.entities if e.label in ANY_NAME - {"NORP"}
-              for name in _NAME_PARTS.split(text[e.start:e.end]) if len(words := _content_words(name)) >= 2]
+              for run in _NAME_RUN.findall(text, e.start, e.end) for name in _POSSESSIVE_S.split(run)
+              if len(words := _content_words(name)) >= 2]
     if not wholes:
         return True
     names, said = [], []
@@ -1299,7 +1300,7 @@ def _content_words(text: str) -> list[str]:
 
 _WORDS = re.compile(r"[\w'’-]+")
 _POSSESSIVE_S = re.compile(r"['’]s?(?!\w)")
-_NAME_PARTS = re.compile(r"['’]s?(?!\w)|\s+of\s+")
+_NAME_RUN = re.compile(r"[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*")  # "John D. Rockefeller", "PanCanadian Petroleum's"
 
 
 def _article_words(article_ids: set[str], passages: list[Passage], stored: list) -> set[str]:

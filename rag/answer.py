@@ -511,6 +511,7 @@ class ExtractiveAnswerer:
         valued = "MONEY" in preferred  # a sum ("how much", "what price"), not a count, an age or a length
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
+        undergoing = _undergoing(question_text) if question.wh == "what" else set()
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
             text = passages[sentence.passage_index].text
@@ -537,6 +538,8 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_named(sentence.analysis, text, phrases)]
             if asks_saying and question.wh == "what":  # "What did Kellan tell reporters?": his words
                 spans = [*spans, *_quoted(sentence.analysis, text)]
+            if undergoing:  # "What happened to the rate of flow?": "The rate of flow was increased"
+                spans = [*spans, *_undergone(sentence.analysis, text, undergoing)]
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 words = text[span.start:span.end]  # as quoted, or without a determiner
@@ -595,7 +598,7 @@ class ExtractiveAnswerer:
                     score += LIST_WEIGHT  # a plural question asks for several things
                 if counted and _PART_OF.match(text, span.end):
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
-                if span.label in (APPOSITION, NAMED, QUOTE):
+                if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE):
                     score += 0.3  # what the text calls the subject asked about, the name it gives, what was said
                 elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
                         counted and span.label in AMOUNTS):  # "fourteen Vice Presidents" counts them
@@ -1030,6 +1033,28 @@ def _explained(sentence: SentenceAnalysis, text: str, span: Span) -> str:
         return ""
     opening = _REASON_BEFORE.match(text, sentence.start)
     return "after" if span.start == sentence.start or (opening and opening.end() == span.start) else "before"
+
+
+UNDERGONE = "UNDERGONE"  # the label of what the text says happened to a thing
+_HAPPENED_TO = re.compile(r"\bhappen(?:s|ed)?\s+to\s+(.+?)(?:\s+(?:in|during|between|after|before|at|on|as|when|"
+                          r"while|from|by|since|under)\b|[?.]|$)")
+_UNDERGONE_AFTER = re.compile(r"\w*\s+(?:(?:has|have|had|is|are|was|were|been|being|be)\s+)*(?:\w+ly\s+)?"
+                              r"(\w+(?:ed|en)\b(?:\s+\w+ly\b)?)")
+
+
+def _undergoing(question: str) -> set[str]:
+    """The words (stemmed) of what "What happened to X?" asks about, lower case: "rate", "flow" in "What happened
+    to the rate of flow in the Rhine during…?"; empty for other questions."""
+    match = _HAPPENED_TO.search(question)
+    return {stem(w) for w in re.findall(r"\w+", match.group(1))} - _FUNCTION_WORDS if match else set()
+
+
+def _undergone(sentence: SentenceAnalysis, text: str, undergoing: set[str]) -> list[Span]:
+    """What the sentence says happened to the thing asked about: the verb (and its adverb) right after one of its
+    words, past auxiliaries ("The rate of flow was increased", "deforestation has declined significantly", "the
+    waste heat being removed")."""
+    return [Span(m.start(1), m.end(1), UNDERGONE) for lemma, start in zip(sentence.terms, sentence.term_starts)
+            if stem(lemma) in undergoing and (m := _UNDERGONE_AFTER.match(text, start, sentence.end))]
 
 
 QUOTE = "QUOTE"  # the label of words the text quotes

@@ -253,6 +253,11 @@ def test_a_name_the_question_gives_in_full_stands_whole_in_the_article(short_ser
     assert answer.short_answer.text == "40"
 
 
+def test_what_happened_to_a_thing_is_what_the_text_says_was_done_to_it(short_service):
+    # "The old cranes were closed in 2019": the verb after the thing, not the year
+    assert short_service.ask("What happened to the old cranes at Orlen harbour?").short_answer.text == "closed"
+
+
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):
     assert short_service.ask("When did the ferry crews at Orlen harbour hold a stoppage?").short_answer.text == "April"
     # the stoppage that was held does not say when the next one will be

@@ -512,6 +512,7 @@ class ExtractiveAnswerer:
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
         undergoing = _undergoing(question_text) if question.wh == "what" else set()
+        doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
             text = passages[sentence.passage_index].text
@@ -540,6 +541,8 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_quoted(sentence.analysis, text)]
             if undergoing:  # "What happened to the rate of flow?": "The rate of flow was increased"
                 spans = [*spans, *_undergone(sentence.analysis, text, undergoing)]
+            if doing:  # "… evolved as a means of doing what?": "acquiring nutrients"
+                spans = [*spans, *_actions(sentence.analysis, text)]
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 words = text[span.start:span.end]  # as quoted, or without a determiner
@@ -598,7 +601,7 @@ class ExtractiveAnswerer:
                     score += LIST_WEIGHT  # a plural question asks for several things
                 if counted and _PART_OF.match(text, span.end):
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
-                if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE):
+                if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE, ACTION):
                     score += 0.3  # what the text calls the subject asked about, the name it gives, what was said
                 elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
                         counted and span.label in AMOUNTS):  # "fourteen Vice Presidents" counts them
@@ -1055,6 +1058,25 @@ def _undergone(sentence: SentenceAnalysis, text: str, undergoing: set[str]) -> l
     waste heat being removed")."""
     return [Span(m.start(1), m.end(1), UNDERGONE) for lemma, start in zip(sentence.terms, sentence.term_starts)
             if stem(lemma) in undergoing and (m := _UNDERGONE_AFTER.match(text, start, sentence.end))]
+
+
+ACTION = "ACTION"  # the label of a verb and its object: what is done
+_DOING = re.compile(r"\b(?:to\s+do|doing)\s+what\b|\bwhat\b.*\b(?:to\s+do|doing)\b")  # "… used to do?"
+_ACTION = re.compile(r"\b(?:[Tt]o\s+(?=[a-z]+\s)|(?=[a-z]+ing\s))(?!be\b|being\b|have\b|having\b|do\b|doing\b|"
+                     r"(?:includ|accord|dur|concern|regard|follow|exclud|notwithstand)ing\b)")  # prepositions in -ing
+
+
+def _actions(sentence: SentenceAnalysis, text: str) -> list[Span]:
+    """A verb with the noun phrase it acts on, as an infinitive or a gerund: "to plan the physical proceedings",
+    "(a means of) acquiring nutrients", "(charged with) undermining the communist ideology"."""
+    found = []
+    for match in _ACTION.finditer(text, sentence.start, sentence.end):
+        verb = re.match(r"[a-z]+", text[match.end():])
+        start = match.end() + verb.end()
+        chunk = next((c for c in sentence.chunks if start < c.start <= start + 1), None)  # right after the verb
+        if chunk is not None:
+            found.append(Span(match.end(), chunk.end, ACTION))
+    return found
 
 
 QUOTE = "QUOTE"  # the label of words the text quotes

@@ -258,6 +258,12 @@ def test_what_happened_to_a_thing_is_what_the_text_says_was_done_to_it(short_ser
     assert short_service.ask("What happened to the old cranes at Orlen harbour?").short_answer.text == "closed"
 
 
+def test_to_do_what_is_answered_by_a_verb_and_what_it_acts_on(short_service):
+    # "To cut its costs, the ferry company closed its night office."
+    answer = short_service.ask("The ferry company at Orlen closed its night office to do what?")
+    assert answer.short_answer.text == "cut its costs"
+
+
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):
     assert short_service.ask("When did the ferry crews at Orlen harbour hold a stoppage?").short_answer.text == "April"
     # the stoppage that was held does not say when the next one will be

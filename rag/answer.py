@@ -570,8 +570,8 @@ class ExtractiveAnswerer:
                     # question about Chicago
                 key = words.lower()
                 placed = False
-                closeness = _closeness(sentence.analysis, span, weights, _explained(sentence.analysis, text, span),
-                                       numbers_at)
+                closeness = _closeness(sentence.analysis, text, span, weights,
+                                       _explained(sentence.analysis, text, span), numbers_at)
                 if span.label == PURPOSE and closeness < MIN_PURPOSE_CLOSENESS:
                     continue  # "to" and a verb is a purpose only beside what the question asks about
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
@@ -1187,10 +1187,11 @@ def _numbers_at(sentence: SentenceAnalysis, text: str, numbers: list[str]) -> li
             for m in _figure(n).finditer(text, sentence.start, sentence.end)]
 
 
-def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float], side: str = "",
+def _closeness(sentence: SentenceAnalysis, text: str, span: Span, weights: dict[str, float], side: str = "",
                numbers_at: Sequence[tuple[str, int]] = ()) -> float:
     """How near the span stands to the question's words in the sentence: each word's weight, falling off with
-    its distance in characters from the span, over the weight of all the words (1: all right next to it).
+    its distance in characters from the span (a clause break counting as CLAUSE_DISTANCE more), over the weight
+    of all the words (1: all right next to it).
     side: only the words "before" or "after" the span count. numbers_at: where the question's numbers stand,
     weighed as its words ("in 2021": the figure given for 2021, not the one for 2023)."""
     nearest: dict[str, int] = {}
@@ -1199,9 +1200,16 @@ def _closeness(sentence: SentenceAnalysis, span: Span, weights: dict[str, float]
         if term in weights and not span.start <= start < span.end and (
                 not side or (start < span.start) == (side == "before")):
             distance = span.start - start if start < span.start else start - span.end
+            between = text[start:span.start] if start < span.start else text[span.end:start]
+            distance += CLAUSE_DISTANCE * len(_CLAUSE_BREAK.findall(between))  # in another clause
             nearest[term] = min(distance, nearest.get(term, distance))
     total = sum(weights.values())
     return sum(weights[t] / (1.0 + d / 20.0) for t, d in nearest.items()) / total if total > 0 else 0.0
+
+
+CLAUSE_DISTANCE = 20  # characters a clause break counts for: "a center in New Delhi, which opened in 2014, and a
+# center in Hong Kong which opened in 2015"
+_CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas|which|where|when)\b|;")
 
 
 def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candidate]:

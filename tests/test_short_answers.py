@@ -46,7 +46,8 @@ nine days. Both sides agreed to hold talks on 9 September in Brask.
 The Board of Governors oversees the long-term plans of the college and is composed of 40 members. Directly \
 beneath the Rector are the Provost and fourteen Vice Rectors. In Old Marlow, Halon of Tyrrus (4th century BC) was \
 one of several men studying the properties of salts. Edwin Thal and his sister Mara Lind founded the college in \
-1921.
+1921. The most recent additions are a branch in Orbeck, which opened in 2014, and a branch in Tarlen which opened in \
+2016.
 """,
     "orlen-harbour.txt": """date 2024-06-10 Orlen harbour reopens after strike
 
@@ -262,6 +263,12 @@ def test_to_do_what_is_answered_by_a_verb_and_what_it_acts_on(short_service):
     # "To cut its costs, the ferry company closed its night office."
     answer = short_service.ask("The ferry company at Orlen closed its night office to do what?")
     assert answer.short_answer.text == "cut its costs"
+
+
+def test_the_question_s_words_in_another_clause_stand_further_off(short_service):
+    # "a branch in Orbeck, which opened in 2014, and a branch in Tarlen which opened in 2016"
+    assert short_service.ask("What year did Marlow College open a branch in Tarlen?").short_answer.text == "2016"
+    assert short_service.ask("What year did Marlow College open a branch in Orbeck?").short_answer.text == "2014"
 
 
 def test_a_question_about_the_next_of_something_needs_evidence_of_what_is_to_come(short_service):

@@ -602,7 +602,8 @@ class ExtractiveAnswerer:
                 if counted and _PART_OF.match(text, span.end):
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
                 if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE, ACTION):
-                    score += 0.3  # what the text calls the subject asked about, the name it gives, what was said
+                    score += 0.3  # what the text calls the subject asked about, the name it gives, what was said,
+                    # what was done
                 elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
                         counted and span.label in AMOUNTS):  # "fourteen Vice Presidents" counts them
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
@@ -1064,6 +1065,7 @@ ACTION = "ACTION"  # the label of a verb and its object: what is done
 _DOING = re.compile(r"\b(?:to\s+do|doing)\s+what\b|\bwhat\b.*\b(?:to\s+do|doing)\b")  # "… used to do?"
 _ACTION = re.compile(r"\b(?:[Tt]o\s+(?=[a-z]+\s)|(?=[a-z]+ing\s))(?!be\b|being\b|have\b|having\b|do\b|doing\b|"
                      r"(?:includ|accord|dur|concern|regard|follow|exclud|notwithstand)ing\b)")  # prepositions in -ing
+_LOWER_WORD = re.compile(r"[a-z]+")
 
 
 def _actions(sentence: SentenceAnalysis, text: str) -> list[Span]:
@@ -1071,9 +1073,8 @@ def _actions(sentence: SentenceAnalysis, text: str) -> list[Span]:
     "(a means of) acquiring nutrients", "(charged with) undermining the communist ideology"."""
     found = []
     for match in _ACTION.finditer(text, sentence.start, sentence.end):
-        verb = re.match(r"[a-z]+", text[match.end():])
-        start = match.end() + verb.end()
-        chunk = next((c for c in sentence.chunks if start < c.start <= start + 1), None)  # right after the verb
+        verb = _LOWER_WORD.match(text, match.end())
+        chunk = next((c for c in sentence.chunks if verb.end() < c.start <= verb.end() + 1), None)  # right after it
         if chunk is not None:
             found.append(Span(match.end(), chunk.end, ACTION))
     return found
@@ -1344,7 +1345,7 @@ def _named_in_full(question: QuestionAnalysis, article_ids: set[str], passages: 
         if passage.article_id in article_ids:
             said.append(" ".join(_content_words(f"{passage.title} {passage.text}")))
             names += [set(_content_words(passage.text[e.start:e.end])) for s in sentences for e in s.analysis.entities]
-    return all(any(set(whole) <= name for name in names) or any(" ".join(whole) in t for t in said)
+    return all(any(set(whole) <= name for name in names) or any(f" {' '.join(whole)} " in f" {t} " for t in said)
                for whole in wholes)
 
 

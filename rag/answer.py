@@ -472,7 +472,9 @@ class ExtractiveAnswerer:
             candidates = self.on_the_scale(question.focus, candidates)
         if not candidates:
             return None, None
-        best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1))
+        # two articles naming the same thing is evidence, unless it is a number as common as "one" or "two"
+        best = max(candidates, key=lambda c: c.score + 0.15 * (len(c.passages) - 1)
+                   * (not _SMALL_NUMBER.fullmatch(c.key)))
         passage = passages[best.sentence.passage_index]
         total = sum(max(c.score, 0.0) for c in candidates) or 1.0
         short = ShortAnswer(text=best.text, passage_id=passage.passage_id, article_id=passage.article_id,
@@ -1295,6 +1297,8 @@ def names_in(question: QuestionAnalysis, chosen: list[Sentence], passages: list[
 
 
 _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
+_SMALL_NUMBER = re.compile(r"(?:(?:at\s+least|about|some|only|just|nearly|almost)\s+)?(?:one|two|three|four|five|six|"
+                           r"seven|eight|nine|ten|\d)")  # "at least one": a count that agrees across articles by chance
 # numbers up to ten are usually spelled out in news style ("his third son", "three days")
 _SPELLED = dict(enumerate(zip("one two three four five six seven eight nine ten".split(),
                               "first second third fourth fifth sixth seventh eighth ninth tenth".split()), start=1))

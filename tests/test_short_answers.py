@@ -41,6 +41,15 @@ nine days. Both sides agreed to hold talks on 9 September in Brask.
 
 <Brisk Mills Ltd> said it agreed to buy 40,000 tonnes of soft wheat from Norgrain Co at 210 dlrs a tonne.
 """,
+    "brisk-mills-fire.txt": """date 1987-04-02 Fire at Brisk Mills plant
+
+A fire at the Brisk Mills flour plant in Corlen that injured at least one worker caused an estimated 2 mln dlrs in \
+damage, the company said.
+""",
+    "brisk-mills-reopens.txt": """date 1987-04-03 Brisk Mills plant to reopen
+
+Brisk Mills said its Corlen flour plant will reopen next week after the fire, in which at least one worker was hurt.
+""",
     "marlow-college.txt": """Governance of Marlow College
 
 The Board of Governors oversees the long-term plans of the college and is composed of 40 members. Directly \
@@ -226,6 +235,12 @@ def test_a_price_is_a_sum_and_the_question_s_own_company_is_not_the_answer(short
     # "<Brisk Mills Ltd>" (a wire's mark-up) is the company the question names, said in full
     answer = short_service.ask("Which company agreed to sell soft wheat to Brisk Mills?")
     assert answer.short_answer.text == "Norgrain Co"
+
+
+def test_two_articles_agreeing_on_a_number_as_common_as_one_is_no_evidence(short_service):
+    # both reports say "at least one worker"; only one gives the damage
+    answer = short_service.ask("How much damage did the fire at the Brisk Mills flour plant cause?")
+    assert answer.short_answer.text == "estimated 2 mln dlrs"
 
 
 def test_names_the_small_model_gets_wrong_around_numbers(short_service):

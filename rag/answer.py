@@ -662,8 +662,13 @@ _DETERMINERS = re.compile(r"^(?:the|a|an|this|that|these|those|its|their|his|her
 
 
 def _strip_determiners(text: str) -> str:
-    """The words of a phrase without a leading determiner and without a possessive ending ("North Korea's")."""
-    return without_possessive(_DETERMINERS.sub("", " ".join(text.split()).lstrip("("))).strip(" ,;:.<>")
+    """The words of a phrase without a leading determiner, a possessive ending ("North Korea's") or a dangling
+    conjunction ("May, June, July and", where the small model cut a list)."""
+    words = without_possessive(_DETERMINERS.sub("", " ".join(text.split()).lstrip("("))).strip(" ,;:.<>")
+    return _DANGLING.sub("", words)
+
+
+_DANGLING = re.compile(r"[\s,]+(?:and|or|but|nor)$")
 
 
 def _preferred(question: QuestionAnalysis) -> frozenset[str]:

@@ -303,6 +303,16 @@ def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_serv
     assert short_service.ask("When is the Kaldor bridge due to open?").short_answer.text == "2027"
 
 
+def test_a_short_answer_never_ends_in_a_conjunction_the_small_model_left_in_it(analyzer):
+    from rag.answer import _strip_determiners
+
+    text = "Greece has called an export tender for 40,000 tonnes of white sugar for May, June, July and August shipment."
+    dates = [text[e.start:e.end] for s in analyzer.articles([text])[0] for e in s.entities if e.label == "DATE"]
+    assert "May, June, July and" in dates  # the small model cuts the list before its last item
+    assert _strip_determiners("May, June, July and") == "May, June, July"
+    assert _strip_determiners("Switzerland and the Netherlands") == "Switzerland and the Netherlands"
+
+
 def test_a_name_is_written_with_a_capital(analyzer):
     # the small model types "cts" (cents) in a results table as a firm: no candidate for "which company"
     from rag.answer import _spans_of_type

@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _HEADING_MAX_WORDS = 12
+_FIELD = re.compile(r"[^\W\d][\w'’ -]{0,40}[.:]\s+\S")  # a field's name and a break: "Release date. October 27"
 _HEADING_END = tuple(".!?:;,\"”'’)")
 _RUN = re.compile(r"([^\w\s])\1{7,}")  # a run of one punctuation mark ("!!!!!!!!"): spaCy's tokenizer is
 # quadratic in a token's length, so the run is analyzed as its first mark followed by spaces (same offsets)
@@ -107,10 +108,26 @@ def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
 
 
 def is_heading(text: str) -> bool:
-    """One short line, starting with a capital or digit, without closing punctuation."""
+    """One short line, starting with a capital or digit, without closing punctuation, and not a field and its
+    value ("Release date. October 27, 2017", "Developer: Nintendo EPD"), which is a sentence to answer from."""
     words = text.split()
     return ("\n" not in text and 0 < len(words) <= _HEADING_MAX_WORDS and text[:1].isalnum()
-            and (text[0].isupper() or text[0].isdigit()) and not text.endswith(_HEADING_END))
+            and (text[0].isupper() or text[0].isdigit()) and not text.endswith(_HEADING_END)
+            and not is_field(text))
+
+
+def is_field(text: str) -> bool:
+    """A field and its value on a line of their own ("Release date. October 27, 2017")."""
+    return "\n" not in text and len(text.split()) <= _HEADING_MAX_WORDS and bool(_FIELD.match(text))
+
+
+def joined(sentences: Sequence[SentenceAnalysis]) -> SentenceAnalysis:
+    """Consecutive sentences as one."""
+    first = sentences[0]
+    return SentenceAnalysis(first.start, sentences[-1].end, first.section,
+                            tuple(t for s in sentences for t in s.terms),
+                            tuple(t for s in sentences for t in s.term_starts),
+                            tuple(e for s in sentences for e in s.entities), tuple(c for s in sentences for c in s.chunks))
 
 
 class Analyzer:
@@ -136,8 +153,11 @@ class Analyzer:
         result: list[list[SentenceAnalysis]] = [[] for _ in bodies]
         with self._lock:
             docs = self.nlp.pipe((_RUN.sub(_first_mark, text) for _, _, _, text in pieces), batch_size=batch_size)
-            for (number, offset, section, _), doc in zip(pieces, docs):
-                result[number].extend(s.shifted(offset) for s in sentences_of(doc, section, max_sentence_words))
+            for (number, offset, section, text), doc in zip(pieces, docs):
+                found = list(sentences_of(doc, section, max_sentence_words))
+                if len(found) > 1 and is_field(text):  # "Release date." and "October 27, 2017": one sentence
+                    found = [joined(found)]
+                result[number].extend(s.shifted(offset) for s in found)
         return result
 
     def names(self, text: str) -> list[str]:
@@ -236,6 +256,8 @@ def without_possessive(text: str) -> str:
 
 _NOT_NAMES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # rag.followup appends "(Name, Name)" to a follow-up
+_AUXILIARIES = frozenset("do does did is are was were am has have had can could will would shall should may might "
+                         "must".split())
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 
 
@@ -266,10 +288,13 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
     name_terms = {content_lemma(t) for e in doc.ents if e.label_ not in _NOT_NAMES for t in e
                   if t.idx < names_end and t != inverted} | {
         content_lemma(t) for t in doc if t.pos_ == "PROPN" and t.idx < names_end and t != inverted
-        and t.ent_type_ not in _NOT_NAMES}  # not "March"; not the verb of "Who did Emma Marry?"
+        and t.ent_type_ not in _NOT_NAMES and not (t.is_upper and len(t) > 1 and not t.ent_type_)}
+    # not "March"; not the verb of "Who did Emma Marry?"; not an abbreviation no entity holds, a title ("the CEO
+    # of OpenAI", which an article may spell "chief executive")
     terms = tuple(dict.fromkeys(lemma for token in tokens if token.idx < names_end
                                 and (lemma := content_lemma(token)) and lemma not in _WH))
-    yes_no = not wh and bool(tokens) and tokens[0].pos_ == "AUX"
+    yes_no = not wh and bool(tokens) and (tokens[0].pos_ == "AUX" or tokens[0].lower_ in _AUXILIARIES)
+    # "Did the Harbour Ledger report…?": the small model may take a leading "did" for the main verb
     root = next((t.lemma_.lower() for t in tokens if t.dep_ == "ROOT"), "")
     several = yes_no or any(t.dep_ == "conj" and (t.ent_type_ or t.pos_ == "PROPN") for t in tokens)
     role, verb = _asked_role(wh_token) if wh in ("what", "which", "who", "whom") else ("", "")

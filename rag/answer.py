@@ -52,6 +52,8 @@ def stem(lemma: str) -> str:
 
 
 NOT_FOUND = "The corpus does not hold an answer to this question."
+ORDERED = ("Which came first is read from the two articles' dates; that each article reports what the question says "
+           "is for you to check in the cited sentences.")
 NO_PASSAGES = "No article in the corpus matches this question and its filters."
 YES_NO = ("A yes-or-no question: here is the evidence from each source. A yes/no verdict needs the generative "
           "mode (llm_provider).")
@@ -362,9 +364,11 @@ class ExtractiveAnswerer:
         if self.require_question_names and not analysis.several:  # one story: only articles naming it all
             naming = articles_naming(analysis, passages, stored)
             sentences = [s for s in sentences if passages[s.passage_index].article_id in naming]
-        published = self.publication_answer(analysis, sentences, passages)
+        published = self.publication_answer(analysis, sentences, passages) or self.order_answer(
+            analysis, sentences, passages)
         short, candidate = self.short_answer(analysis, sentences, passages)
-        chosen = self.with_every_name(analysis, self.select(sentences, candidate and candidate.sentence), sentences)
+        chosen = self.with_every_name(analysis, self.select(sentences, candidate and candidate.sentence), sentences,
+                                      passages)
         names_found = not self.require_question_names or names_in(analysis, chosen, passages, stored)
         evidence = Evidence.of(analysis, chosen, candidate, names_found)
         reported = short is None and self.reported_on(analysis, chosen, passages, evidence)
@@ -414,10 +418,9 @@ class ExtractiveAnswerer:
     def term_weights(question: QuestionAnalysis, sentence_terms: list[frozenset[str]]) -> dict[str, float]:
         """The question's words weighted by their rarity among the candidate sentences (a word every sentence
         holds is the story's topic and says little); names weigh half: retrieval has found their story."""
-        n = len(sentence_terms)
         names = {stem(t) for t in question.name_terms}
-        return {t: (0.5 if t in names else 1.0) * math.log((n + 1) / (sum(t in terms for terms in sentence_terms) + 0.5))
-                for t in map(stem, question.terms)}
+        rarity = _rarity(map(stem, question.terms), sentence_terms)
+        return {t: (0.5 if t in names else 1.0) * w for t, w in rarity.items()}
 
     def select(self, ranked: list[Sentence], lead: Sentence | None = None) -> list[Sentence]:
         """The sentences within a margin of the top one, led by the short answer's sentence, else by the one
@@ -435,16 +438,22 @@ class ExtractiveAnswerer:
                 chosen.append(sentence)
         return chosen
 
-    def with_every_name(self, question: QuestionAnalysis, chosen: list[Sentence],
-                        ranked: list[Sentence]) -> list[Sentence]:
+    def with_every_name(self, question: QuestionAnalysis, chosen: list[Sentence], ranked: list[Sentence],
+                        passages: list[Passage]) -> list[Sentence]:
         """A question naming several people, places or stories is answered from the sentences that together
-        name them: for a name no chosen sentence holds, the best sentence that does is added."""
+        name them: for a name no chosen sentence holds, the best sentence that does is added. A source's name
+        ("according to The Verge and TechCrunch") is held by every sentence of that source's articles."""
         if not question.several or not chosen:
             return chosen
+        sources = {i: _source_words(p) for i, p in enumerate(passages)}
+
+        def holds(sentence: Sentence, name: str) -> bool:
+            return name in sentence.lemmas or name in sources[sentence.passage_index]
+
         for name in sorted(stem(t) for t in question.name_terms):
-            if any(name in s.lemmas for s in chosen):
+            if any(holds(s, name) for s in chosen):
                 continue
-            holder = next((s for s in ranked[:30] if name in s.lemmas and s.score >= self.min_score), None)
+            holder = next((s for s in ranked[:30] if holds(s, name) and s.score >= self.min_score), None)
             if holder is not None and not any(_near_duplicate(holder, c) for c in chosen):
                 chosen.append(holder)
         return chosen
@@ -500,6 +509,7 @@ class ExtractiveAnswerer:
         asked = set(map(stem, question.terms))
         question_text = (question.own_text or question.text).lower()  # not the names carried from earlier turns
         names = {stem(t) for t in question.name_terms}
+        acronyms = {w.lower() for w in _ACRONYM.findall(question.own_text or question.text)}  # "IPCC", "CEO"
         focus = question.focus if by_focus else ""
         # an untyped question with no phrase headed by the asked noun near: any phrase of the lead sentence
         lead_fallback = types is None and not asks_who_someone_is(question) and not any(
@@ -566,7 +576,7 @@ class ExtractiveAnswerer:
                     continue  # what the question says, or a pronoun: a noun chunk of one ("that", "they"), or one
                     # listed as a headed phrase's item ("which" in "the Moselle, which…"); not "eight"
                 if (span.label in ANY_NAME and 2 * len(span_terms & names) > len(span_terms - _FUNCTION_WORDS)) \
-                        or _initials(words) & names:
+                        or _initials(words) & (names | acronyms):
                     continue  # the question's own name, said in full ("PanCanadian Petroleum Ltd" for "PanCanadian
                     # Petroleum's", "Court of Maritime Appeals" for "the CMA"); not "the University of Chicago" for a
                     # question about Chicago
@@ -624,6 +634,62 @@ class ExtractiveAnswerer:
         return _merge_contained(list(found.values()), asked)
 
     # --- questions about an article's own date ----------------------------------------------------------
+    def order_answer(self, question: QuestionAnalysis, ranked: list[Sentence],
+                     passages: list[Passage]) -> Answer | None:
+        """ "Was the TechCrunch report on X published before or after The Verge's report on Y?", "Did The Verge
+        report X after TechCrunch reported Y?": each side's best article (of the source it names, if it names
+        one), and the order of their dates; None unless both sides are found, in two dated articles."""
+        order = order_of(question)
+        if order is None or not ranked:
+            return None
+        first, word, second = order
+        sides = [self.side(words, ranked, passages) for words in (first, second)]
+        if None in sides or sides[0].passage.article_id == sides[1].passage.article_id:
+            return None
+        a, b = sides
+        if a.passage.date is None or b.passage.date is None:
+            return None
+        relation = "before" if a.passage.date < b.passage.date else "after" if a.passage.date > b.passage.date else ""
+        if word in ("before or after", "after or before"):
+            verdict = relation
+        elif relation:
+            verdict = "Yes" if (relation == "after") == (ORDER_WORDS[word] > 0) else "No"
+        else:
+            verdict = ""  # the same day: the dates cannot tell which came first
+        body, citations = drained_compose([a.sentence, b.sentence], passages)
+        said_order = (f"{_described(a.passage)} ({a.passage.date}) [1] came {relation} {_described(b.passage)} "
+                      f"({b.passage.date}) [2]" if relation else
+                      f"{_described(a.passage)} [1] and {_described(b.passage)} [2] are dated the same day, "
+                      f"{a.passage.date}; their dates do not tell which came first")
+        text = f"{verdict + ': ' if verdict in ('Yes', 'No') else ''}{said_order}. {body}"
+        short = None if not verdict else ShortAnswer(
+            text=verdict, passage_id=a.passage.passage_id, article_id=a.passage.article_id, start=None, end=None,
+            passage_start=None, passage_end=None, confidence=round(min(a.sentence.score, b.sentence.score), 3))
+        return Answer(question=question.text, answer=text, answered=True, answerer=self.name, citations=citations,
+                      passages=passages, short_answer=short, notice=ORDERED)
+
+    def side(self, words: str, ranked: list[Sentence], passages: list[Passage]) -> Side | None:
+        """The sentence that best says these words (in an article of the source they name, if any): the
+        embedding similarity to them and the share of their words it holds, averaged with its relevance to the
+        whole question (a side may say "his ouster", whose name the other side gives)."""
+        sources = _side_sources(words, passages)
+        pool = [s for s in ranked if not sources or passages[s.passage_index].source in sources]
+        if not pool:
+            return None
+        terms = {stem(w) for w in _WORDS.findall(words.lower())} - {stem(w) for w in STOP_WORDS}
+        terms -= {stem(w) for source in sources for w in _content_words(source)}
+        weights = _rarity(terms, [s.lemmas for s in ranked])
+        vector = self.embedder.embed_query(words)
+        best, best_score = None, -1.0
+        for sentence in pool:
+            score = (self.dense_weight * float(sentence.vector @ vector) + (1 - self.dense_weight)
+                     * _share(weights, said_otherwise(weights, sentence.lemmas)) + sentence.score) / 2
+            if score > best_score:
+                best, best_score = sentence, score
+        if best is None or best_score < (SIDE_MIN_SCORE if sources else self.min_score):
+            return None
+        return Side(dataclasses.replace(best, score=best_score, extra=[]), passages[best.passage_index])
+
     def publication_answer(self, question: QuestionAnalysis, ranked: list[Sentence],
                            passages: list[Passage]) -> Answer | None:
         """Questions about an article itself, answered from its record: "When was the report on X published?"
@@ -643,6 +709,48 @@ class ExtractiveAnswerer:
                             start=None, end=None, passage_start=None, passage_end=None, confidence=1.0)
         return Answer(question=question.text, answer=text, answered=True, answerer=self.name,
                       citations=[Citation(n=1, passage=passage)], passages=passages, short_answer=short)
+
+
+ORDER_WORDS = {"before": -1, "after": 1, "earlier than": -1, "later than": 1, "prior to": -1, "following": 1,
+               "preceding": -1}
+_ORDER = re.compile(r"[\s,]*\b(before\s+or\s+after|after\s+or\s+before|" + "|".join(ORDER_WORDS) + r")\b[\s,]*",
+                    re.IGNORECASE)
+_REPORTING = re.compile(r"\b(?:articles?|reports?|reported|reporting|stor(?:y|ies)|pieces?|coverage|published|wrote|"
+                        r"written|posts?|posted)\b", re.IGNORECASE)
+
+
+SIDE_MIN_SCORE = 0.2  # a side's best sentence among the articles of the source it names: that source's
+# report on it, though it may say it in a few words ("The Verge's report on his ouster")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One of the two reports a before-or-after question compares: its best sentence, article and date."""
+
+    sentence: Sentence
+    passage: Passage
+
+
+def order_of(question: QuestionAnalysis) -> tuple[str, str, str] | None:
+    """ "Did the TechCrunch article report X after The Verge reported Y?" -> (the words before the order word,
+    the order word, the words after it); None for a question that compares no two reports in time."""
+    text = question.own_text or question.text
+    if not question.yes_no:
+        return None
+    found = [m for m in _ORDER.finditer(text)]
+    if len(found) != 1 or not _REPORTING.search(text):
+        return None
+    match = found[0]
+    first, second = text[:match.start()].strip(), text[match.end():].strip(" ?.!")
+    if len(_WORDS.findall(first)) < 3 or len(_WORDS.findall(second)) < 2:
+        return None
+    return first, " ".join(match.group(1).lower().split()), second
+
+
+def _side_sources(words: str, passages: list[Passage]) -> set[str]:
+    """The sources of the passages that these words name ("the TechCrunch article" -> {"TechCrunch"})."""
+    said = f" {' '.join(_content_words(words))} "
+    return {p.source for p in passages if p.source and f" {' '.join(_content_words(p.source))} " in said}
 
 
 def _article_field_asked(question: QuestionAnalysis) -> str | None:
@@ -702,6 +810,7 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
         if types & TIMES:  # and may take a date for an event: "on 9 September in Halvik"
             spans += [Span(e.start, e.end, "DATE") for e in sentence.entities
                       if e.label not in TIMES and _A_DATE.fullmatch(text, e.start, e.end)]
+            spans = [_whole_date(text, e) if e.label in TIMES else e for e in spans]
         if types & PLACES:  # the small model takes a city it does not know for a firm or a person; "in" tells
             spans += [Span(e.start, e.end, "GPE") for e in sentence.entities  # it is a place, as does a place
                       if e.label in ANY_NAME - PLACES - {"NORP"}  # said to hold it ("Merrowick, in northern Lunaria")
@@ -755,6 +864,17 @@ _PART_OF = re.compile(r"\s+of\s+(?:the\s+|its\s+|their\s+)?(?:then\s+)?(?:\d|(?:
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _A_DATE = re.compile(rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?",
                      re.IGNORECASE)  # "9 September", "Sept. 9, 2024"
+_DAY_BEFORE = re.compile(r"\d{1,2}(?:st|nd|rd|th)?\s+$")
+
+
+def _whole_date(text: str, span: Span) -> Span:
+    """The date with the day the small model left out before it ("3 May 2024", typed "May 2024")."""
+    day = _DAY_BEFORE.search(text, max(0, span.start - 6), span.start)
+    if day is None or not _A_DATE.fullmatch(text, day.start(), span.end):
+        return span
+    return Span(day.start(), span.end, span.label)
+
+
 _A_FIGURE = re.compile(r"(?:[a-z]{1,3}\.\s*)?\d[\d,.]*")  # "1,300,000", "c. 1,300,000"
 
 
@@ -1352,7 +1472,8 @@ def _named_in_full(question: QuestionAnalysis, article_ids: set[str], passages: 
     names, said = [], []
     for passage, sentences in zip(passages, stored):
         if passage.article_id in article_ids:
-            said.append(" ".join(_content_words(f"{passage.title} {passage.text}")))
+            said += [" ".join(_content_words(words)) for words in (passage.title, passage.source, passage.text)
+                     if words]
             names += [set(_content_words(passage.text[e.start:e.end])) for s in sentences for e in s.analysis.entities]
     return all(any(set(whole) <= name for name in names) or any(f" {' '.join(whole)} " in f" {t} " for t in said)
                for whole in wholes)
@@ -1380,7 +1501,15 @@ def _article_words(article_ids: set[str], passages: list[Passage], stored: list)
     return seen
 
 
-_CAPITALIZED = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for)\s+)*[A-Z][\w'’-]*)+")  # "Court of Justice"
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def _source_words(passage: Passage) -> set[str]:
+    """The words of a passage's source, lower case and stemmed like a question's lemmas ("verge" for "The Verge")."""
+    return {stem(w) for w in _WORDS.findall((passage.source or "").lower())}
+
+
+_CAPITALIZED = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on)\s+)*[A-Z][\w'’-]*)+")  # "Court of Justice"
 
 
 def _initials(text: str) -> set[str]:
@@ -1392,6 +1521,12 @@ def _initials(text: str) -> set[str]:
         letters = "".join(w[0] for w in run.group().split() if w[0].isupper()).lower()
         found.update(letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
     return found
+
+
+def _rarity(terms, sentence_terms: list[frozenset[str]]) -> dict[str, float]:
+    """Each term's weight by how few of the sentences hold it."""
+    n = len(sentence_terms)
+    return {t: math.log((n + 1) / (sum(t in found for found in sentence_terms) + 0.5)) for t in terms}
 
 
 def _share(weights: dict[str, float], terms: frozenset[str]) -> float:
@@ -1415,6 +1550,22 @@ def _near_duplicate(a: Sentence, b: Sentence) -> bool:
 
 def _clean(text: str) -> str:
     return " ".join(_SOURCE_MARKER.sub("", text).split())
+
+
+def _described(passage: Passage) -> str:
+    """How an answer names an article: its source's report, titled."""
+    title = f"“{passage.title}”" if passage.title else "the article"
+    return f"{passage.source}'s {title}" if passage.source else title[:1].upper() + title[1:]
+
+
+def drained_compose(chosen: Sequence[Sentence], passages: list[Passage]) -> tuple[str, list[Citation]]:
+    """compose()'s text and citations, without its tokens."""
+    parts = compose(chosen, passages)
+    try:
+        while True:
+            next(parts)
+    except StopIteration as done:
+        return done.value
 
 
 def said(answer: Answer) -> Generator[Token, None, Answer]:

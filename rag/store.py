@@ -44,7 +44,8 @@ SET_EF_TRIES = 5  # setting ef_search while SQLite is still locked by a client t
 
 # Bump when what ingestion stores per sentence changes: stored articles are redone. 2: sentence vectors are
 # pooled from their passage's pass through the model (rag.embedding), no longer embedded alone.
-ANALYSIS_VERSION = 2
+# 3: a field and its value on a line of their own ("Release date. October 27, 2017") are one sentence, no heading.
+ANALYSIS_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,14 @@ def test_a_short_line_of_its_own_is_a_heading_unless_it_ends_the_article():
     assert not is_heading("Two lines\nare a paragraph")
 
 
+@pytest.mark.parametrize("line", ["Release date. October 27, 2017", "Developer: Nintendo EPD", "Running time. 105 min"])
+def test_a_field_and_its_value_on_a_line_of_their_own_is_one_sentence_not_a_heading(analyzer, line):
+    body = f"Odyssey Quest\n\n{line}\n\nOdyssey Quest is a platform game."
+    assert not is_heading(line) and is_heading("Focus on Education and Culture")
+    first, second = analyzer.articles([body])[0]
+    assert body[first.start:first.end] == line and first.section == second.section == "Odyssey Quest"
+
+
 def test_a_run_of_punctuation_is_analyzed_as_one_mark(analyzer):
     body = "Alarm " + "!" * 40_000 + " Then the story goes on. It ends here."
     sentences = analyzer.articles([body])[0]

@@ -140,6 +140,8 @@ def test_an_empty_index_is_not_ready(service):
     ("Roughly how many railway employees joined the Kaldor walkout?", {"kaldor"}),
     ("What did Sam Bankman-Fried say?", {"sam", "bankman", "fried"}),
     ("How many people were evacuated?", set()),
+    ("Which firm did Sam Altman join after he was removed as CEO of OpenAI?", {"sam", "altman", "openai"}),  # a title
+    ("Who has an emergency supply of O?", {"o"}),  # a one-letter symbol is a name
     ("How many workers went on strike? (Ilse Varga, Amberlin)", set()),  # carried from history: guesses
 ])
 def test_the_names_a_question_uses(analyzer, question, names):

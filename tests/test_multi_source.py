@@ -1,0 +1,91 @@
+"""Questions about several reports: what two sources both report, which report came first (from the articles'
+dates), and fields with their values ("Release date. 3 May 2024"), over articles written for these checks."""
+
+import pytest
+
+from rag.answer import ORDERED
+from rag.service import build_service
+from tests.conftest import clear_chroma_cache, make_settings
+
+ARTICLES = [
+    {"id": "ledger-verdict", "source": "Harbour Ledger", "published_at": "2025-04-02",
+     "title": "Ravel founder Tomas Brandt found guilty of fraud",
+     "body": "A jury in Velmont found Tomas Brandt, the founder of the collapsed payments firm Ravel, guilty on all "
+             "five counts of fraud on Tuesday. His sentencing is set for 14 July.\n\nProsecutors said Brandt moved "
+             "customer money into his own property ventures."},
+    {"id": "wire-verdict", "source": "Coastal Wire", "published_at": "2025-04-03",
+     "title": "Brandt convicted",
+     "body": "The former Ravel chief Tomas Brandt has been convicted of defrauding the firm's customers. Mila Serrat, "
+             "Ravel's former finance director, testified against him during the three-week trial."},
+    {"id": "wire-ouster", "source": "Coastal Wire", "published_at": "2025-05-10",
+     "title": "Orrin Labs board removes chief executive Ada Quell",
+     "body": "The board of Orrin Labs has removed Ada Quell as chief executive, saying she had not been open with "
+             "it. The finance chief Piet Lorne will lead the company for now."},
+    {"id": "ledger-hire", "source": "Harbour Ledger", "published_at": "2025-05-13",
+     "title": "Norvik hires Ada Quell after Orrin Labs ouster",
+     "body": "Norvik's chief executive said on Monday that Ada Quell will join Norvik to lead a new research team, "
+             "days after the Orrin Labs board removed her.\n\nNorvik is the largest investor in Orrin Labs."},
+    {"id": "odyssey-quest", "source": "Game Files", "title": "Odyssey Quest",
+     "body": "Odyssey Quest\n\nDeveloper. Brightside Studio\n\nRelease date. 3 May 2024\n\nOdyssey Quest is a "
+             "platform game in which a crew sails a hat-shaped ship across many kingdoms."},
+]
+
+
+@pytest.fixture(scope="module")
+def reports_service(tmp_path_factory, embedder, analyzer):
+    root = tmp_path_factory.mktemp("multi-source")
+    corpus = root / "articles.jsonl"
+    corpus.write_text("\n".join(__import__("json").dumps(a) for a in ARTICLES), encoding="utf-8")
+    service = build_service(make_settings(root), embedder, analyzer)
+    service.ingest([corpus], progress=False)
+    yield service
+    clear_chroma_cache()
+
+
+def cited_articles(answer) -> set[str]:
+    return {c.passage.article_id for c in answer.citations}
+
+
+def test_what_two_sources_both_report_is_answered_from_both(reports_service):
+    answer = reports_service.ask("Which person, reported by the Harbour Ledger and Coastal Wire, was found guilty "
+                                 "of defrauding the customers of a payments firm?")
+    assert answer.answered and answer.short_answer.text == "Tomas Brandt"
+    assert cited_articles(answer) == {"ledger-verdict", "wire-verdict"}
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("Was the Harbour Ledger report on Norvik hiring Ada Quell published before or after the Coastal Wire report "
+     "on her ouster?", "after"),
+    ("Did the Harbour Ledger report that Ada Quell would join Norvik after Coastal Wire reported that the Orrin "
+     "Labs board removed her?", "Yes"),
+    ("Did Coastal Wire report that the Orrin Labs board removed Ada Quell after the Harbour Ledger reported that "
+     "Norvik hired her?", "No"),
+])
+def test_which_report_came_first_is_read_from_the_articles_dates(reports_service, question, verdict):
+    answer = reports_service.ask(question)
+    assert answer.answered and answer.short_answer.text == verdict and answer.notice == ORDERED
+    assert cited_articles(answer) == {"ledger-hire", "wire-ouster"}
+    assert "“Norvik hires Ada Quell after Orrin Labs ouster” (2025-05-13)" in answer.answer
+    assert "“Orrin Labs board removes chief executive Ada Quell” (2025-05-10)" in answer.answer
+
+
+def test_a_before_question_about_one_report_is_no_comparison_of_dates(reports_service):
+    answer = reports_service.ask("Did the Harbour Ledger report that Tomas Brandt was found guilty before his "
+                                 "sentencing?")
+    assert answer.notice != ORDERED
+
+
+@pytest.mark.parametrize("question, short", [
+    ("When was Odyssey Quest released?", "3 May 2024"),
+    ("Which studio developed Odyssey Quest?", "Brightside Studio"),
+])
+def test_a_field_and_its_value_answer_like_a_sentence(reports_service, question, short):
+    answer = reports_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short
+    assert cited_articles(answer) == {"odyssey-quest"}
+
+
+def test_a_title_the_question_uses_need_not_be_written_so_in_the_article(reports_service):
+    answer = reports_service.ask("Which company did Ada Quell join after she was removed as CEO of Orrin Labs, "
+                                 "according to the Harbour Ledger?")
+    assert answer.answered and answer.short_answer.text == "Norvik"

@@ -91,6 +91,7 @@ class QuestionAnalysis:
     kind: bool = False  # "what kind (type, sort, form) of X": asks for a kind of X, said by a phrase headed by X
     plural: bool = False  # its focus noun is plural ("What crops…?"): all the things a list names answer it
     ahead: bool = False  # asks about the next of something ("Where will the next round of talks be held?")
+    possessed: str = ""  # "board" in "Which company's board…?": the answer is whose it is
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -310,7 +311,16 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             quality, kind,
                             any(t.lemma_.lower() == focus and t.tag_ in ("NNS", "NNPS") for t in tokens),
                             any(t.lower_ in _AHEAD and t.ent_type_ not in ("DATE", "TIME") for t in tokens
-                                if t.idx < names_end))
+                                if t.idx < names_end),
+                            _possessed(doc, wh_token) if wh in ("what", "which") else "")
+
+
+def _possessed(doc, wh_token) -> str:
+    """The noun "which X's" qualifies: "board" in "Which company's board removed him?"."""
+    i = wh_token.i + 1
+    if i + 2 < len(doc) and doc[i].pos_ in ("NOUN", "PROPN") and doc[i + 1].tag_ == "POS":
+        return next((t.lemma_.lower() for t in doc[i + 2:i + 5] if t.pos_ == "NOUN"), "")
+    return ""
 
 
 _AHEAD = {"next", "upcoming", "forthcoming"}  # not in "next year", which names a time
@@ -401,6 +411,9 @@ def _asks_kind(doc, index: int) -> bool:
 
 
 def _chunk_head_after(doc, index: int) -> str | None:
+    token = doc[index]
+    if token.pos_ in ("NOUN", "PROPN") and index + 1 < len(doc) and doc[index + 1].tag_ == "POS":
+        return token.lemma_.lower()  # "Which company's board…?" asks for a company (whose board)
     for chunk in doc.noun_chunks:
         if chunk.start <= index < chunk.end:
             root = chunk.root

@@ -63,10 +63,11 @@ _SOURCE_MARKER = re.compile(r"\s*\[\d+\]")  # "[7]" in an article's own text: on
 # "which X" / "what X": the entity types X names (anything else: noun chunks headed by X)
 SUMS = AMOUNTS - {"QUANTITY"}  # what a price or a value is said with
 FOCUS_TYPES = {
-    **dict.fromkeys("person man woman official minister leader president player author politician "
-                    "executive director chairman spokesman".split(), frozenset({"PERSON"})),
+    **dict.fromkeys("person individual man woman official minister leader president player author politician "
+                    "executive director chairman spokesman founder entrepreneur businessman businesswoman athlete "
+                    "actor actress singer coach judge lawyer scientist journalist".split(), frozenset({"PERSON"})),
     **dict.fromkeys("company firm bank group organization organisation agency party team university "
-                    "newspaper airline union institution".split(), frozenset({"ORG"})),
+                    "newspaper airline union institution startup retailer manufacturer".split(), frozenset({"ORG"})),
     **dict.fromkeys("city state town capital region province place county continent village "
                     "island".split(), frozenset({"GPE", "LOC"})),
     # a country is also named by its people's adjective ("his Mongolian counterpart"); the name is preferred
@@ -359,6 +360,8 @@ class ExtractiveAnswerer:
     def findings(self, question: str, passages: list[Passage]) -> "Findings":
         """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""
         analysis = self.analyzer.question(question)
+        if not analysis.several and len(_side_sources(analysis.own_text or analysis.text, passages)) > 1:
+            analysis = dataclasses.replace(analysis, several=True)  # "according to The Verge, and … TechCrunch"
         stored = self.sentences_of(passages)
         sentences = self.scored_sentences(analysis, passages, stored)
         if self.require_question_names and not analysis.several:  # one story: only articles naming it all
@@ -544,7 +547,10 @@ class ExtractiveAnswerer:
                 spans = [*spans, *listed]
             side = _answer_side(question, sentence.analysis, text)
             if question.wh in ("who", "whom") and side is not None:  # "commemorates the children who…"
-                spans = [*spans, *_beside_verb(phrases, text, side)]
+                spans = [*spans, *(_name_ending(sentence.analysis, p) for p in _beside_verb(phrases, text, side))]
+            if question.possessed:  # whose board: a name before "'s board", after "the board of", of any type
+                spans = [*spans, *(e for e in sentence.analysis.entities
+                                   if e.label in ANY_NAME and _possessing(text, e, question.possessed))]
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, phrases, names)]
             if naming:
@@ -557,6 +563,8 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_actions(sentence.analysis, text)]
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
+                if question.possessed:  # "Which company's board…?": "Orrin Labs" of "the Orrin Labs board"
+                    span = _without_possessed(text, span, question.possessed)
                 words = text[span.start:span.end]  # as quoted, or without a determiner
                 words = words if span.label == QUOTE else _strip_determiners(words)
                 if not words or words.lower() in question_text:
@@ -607,6 +615,8 @@ class ExtractiveAnswerer:
                     score -= SIDE_WEIGHT  # set in a year before the report's: the question asks about now
                 if planned and _TO_COME.search(sentence.text):
                     score += SIDE_WEIGHT  # "When is the strike set to end?": "is due to end on Wednesday"
+                if question.possessed and _possessing(text, span, question.possessed):
+                    score += SIDE_WEIGHT  # "Orrin Labs's board", "the board of Orrin Labs"
                 if counted and _counts(text, span, counted):
                     score += 0.3  # "12 days": the number of what the question counts
                 if span in listed:
@@ -1057,6 +1067,28 @@ def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: s
     # the doer stands before an active verb and after a passive one ("was challenged by X"); the thing done
     # to, the other way round
     return at, "after" if (question.asked_role == "subject") == passive_sentence else "before"
+
+
+def _without_possessed(text: str, span: Span, possessed: str) -> Span:
+    """The span without the noun the question's possessor qualifies at its end ("the Orrin Labs board")."""
+    last = re.search(r"\s+(\w+)$", text[span.start:span.end])
+    if last is None or stem(last.group(1).lower()) != stem(possessed):
+        return span
+    return Span(span.start, span.start + last.start(), span.label)
+
+
+def _possessing(text: str, span: Span, possessed: str) -> bool:
+    """The span is whose the noun is: "Orrin Labs's board", "Orrin Labs board", "the board of Orrin Labs"."""
+    after = re.match(r"(?:['’]s?)?\s+(\w+)", text[span.end:span.end + 40])
+    before = re.search(r"(\w+)\s+of\s+(?:the\s+)?$", text[max(0, span.start - 40):span.start])
+    return any(m is not None and stem(m.group(1).lower()) == stem(possessed) for m in (after, before))
+
+
+def _name_ending(sentence: SentenceAnalysis, phrase: Span) -> Span:
+    """The name a phrase ends with, which answers who ("Sam Bankman-Fried" of "Former FTX CEO Sam
+    Bankman-Fried"); else the phrase."""
+    return next((e for e in sentence.entities if e.label in ("PERSON", "ORG") and e.end == phrase.end
+                 and phrase.start <= e.start), phrase)
 
 
 _VERB_AFTER = re.compile(r"\w*\s+(?:by\s+)?")  # "enforced by the courts", "commemorates the children"

@@ -125,3 +125,13 @@ def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):
     assert analyzer.names("Who did Ilse Varga meet in Amberlin on Monday?") == ["Ilse Varga", "Amberlin", "Monday"]
     assert analyzer.names("Which country hosted North Korea's vice foreign minister?") == ["North Korea"]
     assert analyzer.names("When will they hold their next talks?") == []
+
+
+def test_which_x_s_y_asks_for_an_x_whose_y_it_is(analyzer):
+    question = analyzer.question("Which company's board removed Sam Altman?")
+    assert (question.focus, question.possessed) == ("company", "board")
+    assert analyzer.question("Which company did Sam Altman join?").possessed == ""
+
+
+def test_a_leading_did_asks_yes_or_no(analyzer):
+    assert analyzer.question("Did the Harbour Ledger report that Ada Quell would join Norvik?").yes_no

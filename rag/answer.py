@@ -359,10 +359,10 @@ class ExtractiveAnswerer:
 
     def findings(self, question: str, passages: list[Passage]) -> "Findings":
         """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""
-        analysis = self.analyzer.question(question)
+        stored = self.sentences_of(passages)
+        analysis = self.analyzer.question(recased(question, passages, stored))
         if not analysis.several and len(_side_sources(analysis.own_text or analysis.text, passages)) > 1:
             analysis = dataclasses.replace(analysis, several=True)  # "according to The Verge, and … TechCrunch"
-        stored = self.sentences_of(passages)
         sentences = self.scored_sentences(analysis, passages, stored)
         if self.require_question_names and not analysis.several:  # one story: only articles naming it all
             naming = articles_naming(analysis, passages, stored)
@@ -759,6 +759,26 @@ def order_of(question: QuestionAnalysis) -> tuple[str, str, str] | None:
     if len(_WORDS.findall(first)) < 3 or len(_WORDS.findall(second)) < 2:
         return None
     return first, " ".join(match.group(1).lower().split()), second
+
+
+def recased(question: str, passages: list[Passage], stored: list) -> str:
+    """A question typed in lower case ("who is the finance chief of orrin labs") with the names the retrieved
+    passages spell in capitals ("Orrin Labs") and its first letter capitalized, so that the small model reads
+    its names as names; a question with any capital is left as it is."""
+    if any(c.isupper() for c in question) or not passages:
+        return question
+    names: dict[str, str] = {}
+    for passage, sentences in zip(passages, stored):
+        for name in (passage.text[e.start:e.end] for s in sentences for e in s.analysis.entities if e.label in ANY_NAME
+                     and (e.start > s.analysis.start or " " in passage.text[e.start:e.end])):  # not "Oxygen is…"
+            if len(name) > 2 and name.lower() not in STOP_WORDS and any(c.isupper() for c in name):
+                names.setdefault(name.lower(), name)
+        if passage.source:
+            names.setdefault(passage.source.lower(), passage.source)
+    if names:
+        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?!\w)")
+        question = pattern.sub(lambda m: names[m.group()], question)
+    return question[:1].upper() + question[1:]
 
 
 def _without_sources(words: str, sources: set[str]) -> str:

@@ -195,3 +195,25 @@ def test_sentences_of_one_article_are_not_folded_for_being_close_in_meaning(corp
     two_articles = [sentence(first, passage.article_id), sentence(second, "another-article")]
     chosen = corpus_service.answerer.select(two_articles)
     assert len(chosen) == 1 and chosen[0].extra == [two_articles[1]]
+
+
+@pytest.mark.parametrize("question, short", [
+    ("who runs brightfen energy?", "Maren Holt"),
+    ("roughly how many railway employees joined the kaldor walkout", "About 18,000"),
+])
+def test_a_question_typed_in_lower_case_reads_the_names_the_passages_spell(corpus_service, question, short):
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short
+
+
+def test_only_a_question_without_capitals_is_recased(corpus_service):
+    from rag.answer import recased
+
+    def recased_from_passages(question: str) -> str:
+        passages = corpus_service.retriever.retrieve(question, 5).passages
+        return recased(question, passages, corpus_service.answerer.sentences_of(passages))
+
+    assert recased_from_passages("how many suspects did police arrest in velmont?") == \
+        "How many suspects did police arrest in Velmont?"
+    assert recased_from_passages("How many suspects did police arrest in velmont?") == \
+        "How many suspects did police arrest in velmont?"  # typed with care: the user's casing stands

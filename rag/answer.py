@@ -675,6 +675,7 @@ class ExtractiveAnswerer:
                       f"({b.passage.date})" if relation else
                       f"{_described(a.passage)} and {_described(b.passage)} are dated the same day, "
                       f"{a.passage.date}; their dates do not tell which came first")
+        said_order = said_order[:1].upper() + said_order[1:]
         text = f"{verdict + ': ' if verdict in ('Yes', 'No') else ''}{said_order}. [1][2] {body}"
         short = None if not verdict else ShortAnswer(
             text=verdict, passage_id=a.passage.passage_id, article_id=a.passage.article_id, start=None, end=None,
@@ -751,7 +752,7 @@ def order_of(question: QuestionAnalysis) -> tuple[str, str, str] | None:
     text = question.own_text or question.text
     if not question.yes_no:
         return None
-    found = [m for m in _ORDER.finditer(text)]
+    found = list(_ORDER.finditer(text))
     if len(found) != 1 or not _REPORTING.search(text):
         return None
     match = found[0]
@@ -1633,9 +1634,11 @@ def _clean(text: str) -> str:
 
 
 def _described(passage: Passage) -> str:
-    """How an answer names an article: its source's report, titled."""
-    title = f"“{passage.title}”" if passage.title else "the article"
-    return f"{passage.source}'s {title}" if passage.source else title[:1].upper() + title[1:]
+    """How an answer names an article: its source's report, titled ("TechCrunch's “…”", "TechCrunch's article",
+    "“…”", "the article")."""
+    if passage.title:
+        return f"{passage.source}'s “{passage.title}”" if passage.source else f"“{passage.title}”"
+    return f"{passage.source}'s article" if passage.source else "the article"
 
 
 def drained_compose(chosen: Sequence[Sentence], passages: list[Passage]) -> tuple[str, list[Citation]]:

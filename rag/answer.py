@@ -657,6 +657,9 @@ class ExtractiveAnswerer:
         if order is None or not ranked:
             return None
         first, word, second = order
+        if not _REPORTING.search(question.own_text or question.text) and not (
+                _side_sources(first, passages) and _side_sources(second, passages)):
+            return None  # it compares reports: it says so, or names a source on each side
         sides = [self.side(words, ranked, passages) for words in (first, second)]
         if None in sides or sides[0].passage.article_id == sides[1].passage.article_id:
             return None
@@ -748,12 +751,12 @@ class Side:
 
 def order_of(question: QuestionAnalysis) -> tuple[str, str, str] | None:
     """ "Did the TechCrunch article report X after The Verge reported Y?" -> (the words before the order word,
-    the order word, the words after it); None for a question that compares no two reports in time."""
+    the order word, the words after it); None for a question with no one order word between two clauses."""
     text = question.own_text or question.text
     if not question.yes_no:
         return None
     found = list(_ORDER.finditer(text))
-    if len(found) != 1 or not _REPORTING.search(text):
+    if len(found) != 1:
         return None
     match = found[0]
     first, second = text[:match.start()].strip(), text[match.end():].strip(" ?.!")

@@ -57,6 +57,8 @@ def test_which_company_s_board_asks_for_the_company(reports_service):
      "Labs board removed her?", "Yes"),
     ("Did Coastal Wire report that the Orrin Labs board removed Ada Quell after the Harbour Ledger reported that "
      "Norvik hired her?", "No"),
+    ("Did the Harbour Ledger say Norvik hired Ada Quell after Coastal Wire said the Orrin Labs board removed her?",
+     "Yes"),  # no word of reporting, but a source on each side
 ])
 def test_which_report_came_first_is_read_from_the_articles_dates(reports_service, question, verdict):
     answer = reports_service.ask(question)
@@ -66,10 +68,12 @@ def test_which_report_came_first_is_read_from_the_articles_dates(reports_service
     assert "“Orrin Labs board removes chief executive Ada Quell” (2025-05-10)" in answer.answer
 
 
-def test_a_before_question_about_one_report_is_no_comparison_of_dates(reports_service):
-    answer = reports_service.ask("Did the Harbour Ledger report that Tomas Brandt was found guilty before his "
-                                 "sentencing?")
-    assert answer.notice != ORDERED
+@pytest.mark.parametrize("question", [
+    "Did the Harbour Ledger report that Tomas Brandt was found guilty before his sentencing?",  # one report
+    "Did Ada Quell join Norvik after the Orrin Labs board removed her?",  # events, not reports: not by their dates
+])
+def test_an_order_between_events_is_no_comparison_of_report_dates(reports_service, question):
+    assert reports_service.ask(question).notice != ORDERED
 
 
 @pytest.mark.parametrize("question, short", [

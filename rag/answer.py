@@ -529,6 +529,7 @@ class ExtractiveAnswerer:
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
         undergoing = _undergoing(question_text) if question.wh == "what" else set()
+        affiliation = stem(question.asked_verb or question.root) in AFFILIATION  # whom someone stands for
         doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         for sentence in pool:
@@ -540,6 +541,8 @@ class ExtractiveAnswerer:
             phrases = _phrases(sentence.analysis, text)
             naming_subject = _holding(phrases, _name_starts(sentence.analysis, subject)) \
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
+            describing_subject = [d for n in naming_subject for d in _describing(text, phrases, n) if d != n] \
+                if affiliation else []  # "his Mongolian counterpart" of "…, Amartuvshin Gombosuren'
             spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
@@ -630,10 +633,15 @@ class ExtractiveAnswerer:
                 if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE, ACTION, FIELD):
                     score += 0.3  # what the text calls the subject asked about, the name it gives, what was said,
                     # what was done
+                elif affiliation and (_inside(span, describing_subject) or (
+                        span.label == "PERSON" and _inside_any(_describing(text, phrases, span), described))):
+                    score += 0.3  # whom a person stands for: "his Mongolian counterpart, Amartuvshin Gombosuren"
+                    # for "Which country does Gombosuren represent?"; "North Korea's Vice-Minister, Pak Myong Ho"
+                    # for "Who represented North Korea?"
                 elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
                         counted and span.label in AMOUNTS):  # "fourteen Vice Presidents" counts them
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
-                if _apposed_to_subject(text, span, naming_subject):
+                if _apposed_to_subject(text, span, naming_subject) and not affiliation:
                     score -= 0.3
                 current = found.get(key)
                 if current is None or score > current.score:
@@ -1355,6 +1363,24 @@ def _apposed(text: str, a: Span, b: Span) -> bool:
     """a and b stand side by side with a comma between them: "his counterpart, Amartuvshin Gombosuren"."""
     first, second = (a, b) if a.end <= b.start else (b, a)
     return first.end <= second.start and bool(_COMMA.fullmatch(text, first.end, second.start))
+
+
+AFFILIATION = frozenset(map(stem, "represent belong serve work come hail play speak".split()))  # for, from
+
+
+def _describing(text: str, phrases: list[Span], span: Span) -> list[Span]:
+    """The phrases that say who or what a name is: set beside it by a comma ("his counterpart, Gombosuren"), or
+    holding it ("Mongolian minister Gombosuren")."""
+    return [p for p in phrases if _apposed(text, p, span) or (p.start <= span.start and span.end <= p.end)]
+
+
+def _inside(span: Span, phrases: list[Span]) -> bool:
+    return any(p.start <= span.start and span.end <= p.end for p in phrases)
+
+
+def _inside_any(phrases: list[Span], holders: list[Span]) -> bool:
+    """Some phrase overlaps one of the holders ("North Korea's Vice-Minister" and its chunk "North Korea's")."""
+    return any(p.start < h.end and h.start < p.end for p in phrases for h in holders)
 
 
 def _apposed_to_subject(text: str, span: Span, naming_subject: list[Span]) -> bool:

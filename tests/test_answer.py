@@ -217,3 +217,12 @@ def test_only_a_question_without_capitals_is_recased(corpus_service):
         "How many suspects did police arrest in Velmont?"
     assert recased_from_passages("How many suspects did police arrest in velmont?") == \
         "How many suspects did police arrest in velmont?"  # typed with care: the user's casing stands
+
+
+@pytest.mark.parametrize("question, short", [
+    ("Who represented Ostmere at the talks in Amberlin?", "Ilse Varga"),  # "Ostmere's Vice Foreign Minister Ilse Varga"
+    ("Who represented Serevia at the talks?", "Dario Kellan"),  # "Serevian Foreign Minister Dario Kellan"
+])
+def test_whom_a_person_stands_for_is_read_from_the_phrase_describing_them(corpus_service, question, short):
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short

@@ -618,6 +618,9 @@ class ExtractiveAnswerer:
                 if side is not None and span.label != QUOTE:  # on the side of the question's verb where its
                     # subject or object stands (what was said stands on either side of "said")
                     score += SIDE_WEIGHT if (span.start >= side[0]) == (side[1] == "after") else -SIDE_WEIGHT
+                    if _in_parenthesis(sentence.analysis, text, span):
+                        score -= SIDE_WEIGHT  # "Caroline Ellison, the former chief of Alameda Research, testified":
+                        # the name the aside describes did it, not the firm inside the aside
                 if earlier:
                     score -= SIDE_WEIGHT  # set in a year before the report's: the question asks about now
                 if planned and _TO_COME.search(sentence.text):
@@ -1366,6 +1369,19 @@ def _apposed(text: str, a: Span, b: Span) -> bool:
 
 
 AFFILIATION = frozenset(map(stem, "represent belong serve work come hail play speak".split()))  # for, from
+
+
+_ASIDE = re.compile(r",\s+((?:the|a|an|his|her|its|their)\s|[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*['’]s\s)[^,;()]{1,80},")
+
+
+def _in_parenthesis(sentence: SentenceAnalysis, text: str, span: Span) -> bool:
+    """The span stands inside an aside that describes the person named just before it ("Caroline Ellison, the
+    former chief executive of Alameda Research, testified"; "Mila Serrat, Ravel's former finance director,")."""
+    for e in sentence.entities:
+        aside = _ASIDE.match(text, e.end) if e.label == "PERSON" and e.end <= span.start else None
+        if aside is not None and aside.start(1) <= span.start and span.end < aside.end():
+            return True
+    return False
 
 
 def _describing(text: str, phrases: list[Span], span: Span) -> list[Span]:

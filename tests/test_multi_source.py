@@ -44,6 +44,12 @@ def test_a_person_two_sources_report_is_named_and_both_are_cited(reports_service
     assert cited_articles(answer) == {"ledger-verdict", "wire-verdict"}
 
 
+def test_the_person_an_aside_describes_did_it_not_the_firm_inside_the_aside(reports_service):
+    # "Mila Serrat, Ravel's former finance director, testified against him"
+    answer = reports_service.ask("Who testified against Tomas Brandt?")
+    assert answer.answered and answer.short_answer.text == "Mila Serrat"
+
+
 def test_which_company_s_board_asks_for_the_company(reports_service):
     answer = reports_service.ask("Which company's board removed Ada Quell, according to articles from Coastal Wire and "
                                  "the Harbour Ledger?")

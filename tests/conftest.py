@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def make_settings(tmp_path: Path, **overrides):
     """Settings that ignore the developer's environment and config file; no rate limit unless asked for
     (the whole session's requests come from one address; tests/test_security.py tests the limit)."""
     return load_settings(env={}, data_dir=str(tmp_path / "data"), **{"rate_limit_per_minute": 0, **overrides})
+
+
+@contextmanager
+def ingested(tmp_path_factory, name: str, embedder, analyzer, *paths: Path):
+    """A service on a store of its own (a folder named after name) with these articles ingested."""
+    service = build_service(make_settings(tmp_path_factory.mktemp(name)), embedder, analyzer)
+    service.ingest(list(paths), progress=False)
+    try:
+        yield service
+    finally:
+        clear_chroma_cache()
 
 
 @pytest.fixture(scope="session")

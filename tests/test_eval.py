@@ -184,26 +184,21 @@ def fixture_run(corpus_service):
 
 @pytest.fixture(scope="module")
 def seed_run(tmp_path_factory, embedder, analyzer):
-    from rag.service import build_service
-    from tests.conftest import clear_chroma_cache, make_settings
+    from tests.conftest import ingested
 
-    service = build_service(make_settings(tmp_path_factory.mktemp("seed-eval")), embedder, analyzer)
-    service.ingest([ROOT / "corpus"], progress=False)
-    yield evaluate(InProcessTarget(service), load_questions(SEED_SET), top_k=10, progress=False,
-                   meta={"question_set": "eval/sets/seed.jsonl"})
-    clear_chroma_cache()
+    with ingested(tmp_path_factory, "seed-eval", embedder, analyzer, ROOT / "corpus") as service:
+        yield evaluate(InProcessTarget(service), load_questions(SEED_SET), top_k=10, progress=False,
+                       meta={"question_set": "eval/sets/seed.jsonl"})
 
 
 @pytest.fixture(scope="module")
 def reports_run(tmp_path_factory, embedder, analyzer):
-    from rag.service import build_service
-    from tests.conftest import clear_chroma_cache, make_settings
+    from tests.conftest import ingested
 
-    service = build_service(make_settings(tmp_path_factory.mktemp("reports-eval")), embedder, analyzer)
-    service.ingest([ROOT / "tests" / "fixtures" / "reports"], progress=False)
-    yield evaluate(InProcessTarget(service), load_questions(REPORTS_SET), top_k=10, progress=False,
-                   meta={"question_set": "eval/sets/reports.jsonl"})
-    clear_chroma_cache()
+    with ingested(tmp_path_factory, "reports-eval", embedder, analyzer, ROOT / "tests" / "fixtures" / "reports") \
+            as service:
+        yield evaluate(InProcessTarget(service), load_questions(REPORTS_SET), top_k=10, progress=False,
+                       meta={"question_set": "eval/sets/reports.jsonl"})
 
 
 @pytest.mark.parametrize("run_name, baseline_path", [("fixture_run", BASELINE), ("seed_run", SEED_BASELINE),

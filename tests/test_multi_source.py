@@ -7,18 +7,15 @@ from pathlib import Path
 import pytest
 
 from rag.answer import ORDERED
-from rag.service import build_service
-from tests.conftest import clear_chroma_cache, make_settings
+from tests.conftest import ingested
 
 REPORTS = Path(__file__).parent / "fixtures" / "reports"  # several sources reporting the same stories, dated
 
 
 @pytest.fixture(scope="module")
 def reports_service(tmp_path_factory, embedder, analyzer):
-    service = build_service(make_settings(tmp_path_factory.mktemp("multi-source")), embedder, analyzer)
-    service.ingest([REPORTS], progress=False)
-    yield service
-    clear_chroma_cache()
+    with ingested(tmp_path_factory, "multi-source", embedder, analyzer, REPORTS) as service:
+        yield service
 
 
 def cited_articles(answer) -> set[str]:

@@ -276,6 +276,7 @@ class Findings:
     yes_no: bool = False
     reported: bool = False  # the short answer is the date of the lead sentence's article (see reported_on)
     label: str = ""  # the short answer's entity type (PERSON, GPE…) or its phrase's head noun
+    asked: str = ""  # the question as analyzed (recased when typed without capitals)
 
 
 @dataclass
@@ -336,7 +337,13 @@ class ExtractiveAnswerer:
     def rewrite(self, question: str, history: Sequence[Turn], answer_of: AnswerOf | None = None) -> str:
         """answer_of: (a question, the turns before it) -> what the answerer finds for it as the service asks it
         (answer_findings), so that a pronoun may stand for what was just answered (rag.followup)."""
-        return standalone_question(question, history, self.analyzer.names,
+        def names(text: str) -> list[str]:  # of a turn typed without capitals: as the passages spell them
+            if answer_of is not None and not any(c.isupper() for c in text):
+                found = answer_of(text, ())
+                text = found.asked if found is not None else text
+            return self.analyzer.names(text)
+
+        return standalone_question(question, history, names,
                                    lambda previous, earlier: self.antecedents(previous, earlier, answer_of))
 
     def antecedents(self, previous: str, earlier: Sequence[Turn], answer_of: AnswerOf | None) -> Iterator[Antecedent]:
@@ -381,7 +388,7 @@ class ExtractiveAnswerer:
                                 end=None, passage_start=None, passage_end=None, confidence=0.5)
             evidence = dataclasses.replace(evidence, short=True, short_score=evidence.score)
         return Findings(chosen, short, evidence, published, analysis.yes_no, reported,
-                        candidate.span.label if candidate is not None and short is not None else "")
+                        candidate.span.label if candidate is not None and short is not None else "", analysis.text)
 
     def reported_on(self, question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage],
                     evidence: "Evidence") -> bool:

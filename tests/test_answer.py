@@ -206,6 +206,11 @@ def test_a_question_typed_in_lower_case_reads_the_names_the_passages_spell(corpu
     assert answer.answered and answer.short_answer.text == short
 
 
+def test_a_follow_up_typed_in_lower_case_carries_the_names_as_the_passages_spell_them(corpus_service):
+    history = [Turn("user", "who did ilse varga meet in amberlin?"), Turn("assistant", "Dario Kellan [1]")]
+    assert corpus_service.standalone("when did they meet?", history).endswith("? (Ilse Varga, Amberlin)")
+
+
 def test_only_a_question_without_capitals_is_recased(corpus_service):
     from rag.answer import recased
 

@@ -712,7 +712,7 @@ class ExtractiveAnswerer:
         pool = [s for s in ranked if not sources or passages[s.passage_index].source in sources]
         if not pool:
             return None
-        terms = {stem(w) for w in _WORDS.findall(words.lower())} - {stem(w) for w in STOP_WORDS}
+        terms = {stem(w) for w in _WORDS.findall(words.lower())} - _STOP_STEMS
         terms -= {stem(w) for source in sources for w in _content_words(source)}
         weights = _rarity(terms, [s.lemmas for s in ranked])
         vector = self.embedder.embed_query(_without_sources(words, sources))  # what it reports, not who
@@ -755,6 +755,7 @@ _REPORTING = re.compile(r"\b(?:articles?|reports?|reported|reporting|stor(?:y|ie
                         r"written|posts?|posted)\b", re.IGNORECASE)
 
 
+_STOP_STEMS = frozenset(map(stem, STOP_WORDS))
 SIDE_MIN_SCORE = 0.2  # a side's best sentence among the articles of the source it names: that source's
 # report on it, though it may say it in a few words ("The Verge's report on his ouster")
 
@@ -1638,7 +1639,7 @@ _FRAMING_WORDS = frozenset(map(stem, {"accord", "write", "publish", "report", "c
 
 def _source_words(passage: Passage) -> set[str]:
     """The words of a passage's source, lower case and stemmed like a question's lemmas ("verge" for "The Verge")."""
-    return {stem(w) for w in _WORDS.findall((passage.source or "").lower())}
+    return {stem(w) for w in _content_words(passage.source or "")}
 
 
 _CAPITALIZED = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on)\s+)*[A-Z][\w'’-]*)+")  # "Court of Justice"

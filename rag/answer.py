@@ -27,6 +27,7 @@ import dataclasses
 import functools
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ import Stemmer
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from rag.analysis import (AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span,
-                          without_possessive)
+                          english_word, without_possessive)
 from rag.embedding import Embedder
 from rag.followup import Antecedent, kinds_of, standalone_question
 from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
@@ -277,6 +278,7 @@ class Findings:
     reported: bool = False  # the short answer is the date of the lead sentence's article (see reported_on)
     label: str = ""  # the short answer's entity type (PERSON, GPE…) or its phrase's head noun
     asked: str = ""  # the question as analyzed (recased when typed without capitals)
+    respelled: tuple[tuple[str, str], ...] = ()  # the names the question misspelled, and as the articles spell them
 
 
 @dataclass
@@ -322,17 +324,20 @@ class ExtractiveAnswerer:
         if not passages:
             return (yield from said(Answer(question=question, answer=NO_PASSAGES, answered=False, answerer=self.name)))
         found = self.findings(question, passages)
+        respelling = read_as(found.respelled)
         if found.published is not None:
-            return (yield from said(found.published))
+            return (yield from said(dataclasses.replace(found.published, notice=notices(respelling,
+                                                                                        found.published.notice))))
         if not self.holds_answer(found.evidence):
-            return (yield from said(Answer(question=question, answer=NOT_FOUND, answered=False,
-                                           answerer=self.name, passages=passages)))
+            return (yield from said(Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
+                                           passages=passages, notice=respelling)))
         text, citations = yield from compose(found.chosen, passages)
         if found.reported:  # the lead sentence's passage carries marker 1
             yield Token(" " + (dating := f"No sentence gives its date; the report is dated {found.short.text}. [1]"))
             text = f"{text} {dating}"
         return Answer(question=question, answer=text, answered=True, answerer=self.name, citations=citations,
-                      passages=passages, short_answer=found.short, notice=YES_NO if found.yes_no else None)
+                      passages=passages, short_answer=found.short,
+                      notice=notices(respelling, YES_NO if found.yes_no else None))
 
     def rewrite(self, question: str, history: Sequence[Turn], answer_of: AnswerOf | None = None) -> str:
         """answer_of: (a question, the turns before it) -> what the answerer finds for it as the service asks it
@@ -367,7 +372,8 @@ class ExtractiveAnswerer:
     def findings(self, question: str, passages: list[Passage]) -> "Findings":
         """Everything the answer is made of, before deciding whether it answers (eval/calibrate.py reads it)."""
         stored = self.sentences_of(passages)
-        analysis = self.analyzer.question(recased(question, passages, stored))
+        asked, changed = respelled(decapitalized(recased(question, passages, stored), passages), passages, stored)
+        analysis = self.analyzer.question(asked)
         if not analysis.several and len(_side_sources(analysis.own_text or analysis.text, passages)) > 1:
             analysis = dataclasses.replace(analysis, several=True)  # "according to The Verge, and … TechCrunch"
         sentences = self.scored_sentences(analysis, passages, stored)
@@ -388,7 +394,8 @@ class ExtractiveAnswerer:
                                 end=None, passage_start=None, passage_end=None, confidence=0.5)
             evidence = dataclasses.replace(evidence, short=True, short_score=evidence.score)
         return Findings(chosen, short, evidence, published, analysis.yes_no, reported,
-                        candidate.span.label if candidate is not None and short is not None else "", analysis.text)
+                        candidate.span.label if candidate is not None and short is not None else "", analysis.text,
+                        tuple(changed))
 
     def reported_on(self, question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage],
                     evidence: "Evidence") -> bool:
@@ -787,7 +794,10 @@ def order_of(question: QuestionAnalysis) -> tuple[str, str, str] | None:
 def recased(question: str, passages: list[Passage], stored: list) -> str:
     """A question typed in lower case ("who is the finance chief of orrin labs") with the names the retrieved
     passages spell in capitals ("Orrin Labs") and its first letter capitalized, so that the small model reads
-    its names as names; a question with any capital is left as it is."""
+    its names as names. A question in title case ("Who Did Pak Myong Ho Meet?") is read as typed in lower case:
+    its capitals tell no name. A question with any other capital is left as it is."""
+    if _title_cased(question):
+        question = question.lower()
     if any(c.isupper() for c in question) or not passages:
         return question
     names: dict[str, str] = {}
@@ -802,6 +812,123 @@ def recased(question: str, passages: list[Passage], stored: list) -> str:
         pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?!\w)")
         question = pattern.sub(lambda m: names[m.group()], question)
     return question[:1].upper() + question[1:]
+
+
+_QUESTION_WORD = re.compile(r"(?<=\s)[A-Z][a-z]+(?:['’]s)?(?![\w'’-])")  # capitalized, not the question's first
+_LOWER = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
+
+
+def _title_cased(question: str) -> bool:
+    """Every word capitalized, a function word among them after the first ("When Did The Talks Take Place?")."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", question)
+    return len(words) >= 3 and all(w[0].isupper() for w in words) and any(w.lower() in STOP_WORDS for w in words[1:])
+
+
+def decapitalized(question: str, passages: list[Passage]) -> str:
+    """A question with capitals on common words ("When Did The Talks Take Place?", "Which Country does Gombosuren
+    Represent?") without them, so that only its names must be found in the articles: a capitalized word is read
+    as a common one when the retrieved passages use it in lower case and never capitalize it inside a sentence
+    (or it is a function word they never capitalize there). A name no passage holds stays a name."""
+    texts = [p.text for p in passages] + [p.source for p in passages if p.source]
+    lower, capitalized = set(), set()
+    for text in texts:
+        lower.update(w.strip("'’-") for w in _LOWER.findall(text))
+        capitalized.update(_POSSESSIVE_S.sub("", m.group()) for m in _INSIDE_CAPITALIZED.finditer(text))
+    lower |= {stem(w) for w in lower}
+
+    def common(m: re.Match) -> str:
+        word = _POSSESSIVE_S.sub("", m.group())
+        low = word.lower()
+        if word in capitalized or not (low in STOP_WORDS or low in lower or stem(low) in lower):
+            return m.group()
+        return m.group().lower()
+
+    return _QUESTION_WORD.sub(common, question)
+
+
+_INSIDE_CAPITALIZED = re.compile(r"(?<=[\w,;)\]'’\"”-] )[A-Z][\w'’-]*")  # after a word: not a sentence's first
+
+
+def respelled(question: str, passages: list[Passage], stored: list) -> tuple[str, list[tuple[str, str]]]:
+    """A question whose names no retrieved article holds as written, with each respelled as the closest name the
+    passages hold ("Ulanbaatar" -> "Ulaanbaatar", "Gombosurin" -> "Gombosuren", "North Corea" -> "North Korea"):
+    one letter off for a name of up to eight letters, two for a longer one, accents aside, when one name alone is
+    that close. Names of four letters or fewer and English words are never respelled, but for their accents.
+    Returns the question and each name respelled, as written and as spelled now."""
+    seen = _article_words({p.article_id for p in passages}, passages, stored)
+    names: dict[str, str] = {}
+    for passage, sentences in zip(passages, stored):
+        spelled = [passage.text[e.start:e.end] for s in sentences for e in s.analysis.entities if e.label in ANY_NAME]
+        spelled += _INSIDE_CAPITALIZED.findall(passage.text)  # a name the small model did not tag
+        for word in _NAME_WORD_IN.findall(" ".join([*spelled, passage.source or ""])):
+            if word.lower() not in STOP_WORDS:
+                names.setdefault(_folded(word), word)
+    changes: list[tuple[str, str]] = []
+
+    def closest(m: re.Match) -> str:
+        word = m.group()
+        folded = _folded(word)
+        if len(word) < 5 or word.lower() in STOP_WORDS or word.lower() in seen or stem(word.lower()) in seen:
+            return word
+        if folded in names:
+            found = [names[folded]]
+        elif english_word(word):
+            return word  # "Peace" is no misspelling of "Pearce"
+        else:
+            most = 1 if len(word) <= 8 else 2
+            found = [name for key, name in names.items()
+                     if abs(len(key) - len(folded)) <= most and _edits(folded, key, most) <= most]
+            if found:
+                best = min(_edits(folded, _folded(name), most) for name in found)
+                found = [name for name in found if _edits(folded, _folded(name), most) == best]
+        if len(found) != 1:
+            return word
+        changes.append((word, found[0]))
+        return found[0]
+
+    question = _NAME_WORD_IN.sub(closest, question)
+    return question, changes
+
+
+def read_as(respelled: Sequence[tuple[str, str]]) -> str | None:
+    """What the answer tells of the names it respelled: 'Read "Ulanbaatar" as "Ulaanbaatar", as the articles
+    spell it.'"""
+    if not respelled:
+        return None
+    pairs = [f'"{written}" as "{spelled}"' for written, spelled in respelled]
+    listed = pairs[0] if len(pairs) == 1 else ", ".join(pairs[:-1]) + " and " + pairs[-1]
+    return f"Read {listed}, as the articles spell {'it' if len(pairs) == 1 else 'them'}."
+
+
+def notices(*said: str | None) -> str | None:
+    """The notices said, as one."""
+    return " ".join(n for n in said if n) or None
+
+
+_NAME_WORD_IN = re.compile(r"(?<![\w'’])[A-Z][^\W\d_]+(?!\w)")  # "Gombosuren"; "Bankman", "Fried" of "Bankman-Fried"
+
+
+def _folded(word: str) -> str:
+    """Lower case, without accents ("Möngke" -> "mongke")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _edits(a: str, b: str, most: int) -> int:
+    """The letters inserted, deleted, changed or swapped with a neighbour that make a into b; most + 1 once it
+    is more than most."""
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        before, row = row, current
+    return row[-1]
 
 
 def _without_sources(words: str, sources: set[str]) -> str:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
 
+from rag.analysis import english_word
 from rag.embedding import Embedder
 from rag.models import Filters, Passage
 from rag.store import Store, date_number
@@ -105,6 +107,43 @@ class KeywordIndex:
         scores = np.where(self._mask(filters), scores, 0.0)
         return [replace(self.passages[i], score=float(scores[i])) for i in top_indices(scores, k) if scores[i] > 0]
 
+    def respelled(self, question: str) -> tuple[str, list[tuple[str, str]]]:
+        """The question with each word of five letters or more that no passage holds spelled as the word a
+        letter away (one inserted, deleted, changed, or two swapped) that the passages hold, the one in most
+        passages when several are: "the Habrour Ledger" -> "the Harbour Ledger", "Vitcoria" -> "Victoria". The
+        search's "did you mean", for the dense and keyword searches and the sources the question names; an
+        English word ("place", never "peace") and a word with no such neighbour stay as they are. Returns the
+        question and each word respelled, as written and as spelled now."""
+        if self.bm25 is None:
+            return question, []
+        known = self.tokenizer.word_to_stem
+        changes: list[tuple[str, str]] = []
+
+        def closest(m: re.Match) -> str:
+            word = m.group()
+            lower = word.lower()
+            if lower in known or lower in STOP_WORDS or lower in self.tokenizer.stopwords or english_word(lower):
+                return word  # "place" is no misspelling of "peace", whatever the corpus holds
+            found = {}
+            for variant in _one_letter_away(lower):
+                if variant in known and variant not in STOP_WORDS:
+                    found.setdefault(known[variant], variant)
+            if not found:
+                return word
+            best = found[max(found, key=self._passages_holding)]
+            best = best.upper() if word.isupper() else best.capitalize() if word[0].isupper() else best
+            changes.append((word, best))
+            return best
+
+        return _SPELLED_WORD.sub(closest, question), changes
+
+    def _passages_holding(self, stem: str) -> int:
+        column = self.bm25.vocab_dict.get(self.tokenizer.stem_to_sid.get(stem, -1))
+        if column is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[column + 1] - indptr[column])
+
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
         """The k passages nearest in cosine that pass the filters, exactly (every passage is compared)."""
         if not self.passages:
@@ -151,6 +190,8 @@ class Retrieval:
     keyword: list[Passage]
     timings_ms: dict[str, float]
     implied: Filters | None = None  # filters read from the question itself, when they were applied
+    question: str | None = None  # the question as searched: respelled where it misspelled words
+    respelled: tuple[tuple[str, str], ...] = ()  # each misspelled word and how the passages spell it
 
 
 class HybridRetriever:
@@ -242,14 +283,16 @@ class HybridRetriever:
         """The top_k passages for the question. Without filters of its own, a question that names a source
         the store knows ("according to Reuters") or a date ("in March 2024", "on 2024-03-11") of which some
         article is dated is searched within them first; when nothing there matches, everywhere."""
+        question, respelled = self.keyword_index().respelled(question)
         implied = None if filters is not None and not filters.is_empty() else \
             self.keyword_index().implied_filters(question)
-        if implied is not None:
-            found = self._retrieve(question, top_k, implied)
-            if found.passages:
-                found.implied = implied
-                return found
-        return self._retrieve(question, top_k, filters)
+        found = self._retrieve(question, top_k, implied) if implied is not None else None
+        if found is not None and found.passages:
+            found.implied = implied
+        else:
+            found = self._retrieve(question, top_k, filters)
+        found.question, found.respelled = question, tuple(respelled)
+        return found
 
     def _retrieve(self, question: str, top_k: int, filters: Filters | None) -> Retrieval:
         timings: dict[str, float] = {}
@@ -277,6 +320,19 @@ class HybridRetriever:
         fused = fuse(dense, keyword, self.rrf_k, self.keyword_weight)[:top_k]
         timings["fusion"] = _ms_since(started)
         return Retrieval(fused, dense, keyword, timings)
+
+
+_SPELLED_WORD = re.compile(r"(?<![\w'’])[A-Za-z]{5,}(?!\w)")  # "Ingersoll" of "Ingersoll-Rand's" too
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_letter_away(word: str) -> set[str]:
+    """Every word one letter inserted, deleted or changed, or two neighbours swapped, away from word."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deleted = {a + b[1:] for a, b in splits if b}
+    swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changed = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    return deleted | swapped | changed | {a + c + b for a, b in splits for c in _LETTERS}
 
 
 _MONTH_DATE = re.compile(r"\b(?:(\d{1,2})\s+)?([A-Z][a-z]{2,8})\.?\s+(?:(\d{1,2}),?\s+)?((?:19|20)\d\d)\b")

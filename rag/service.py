@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Generator, Sequence
 
 from rag.analysis import Analyzer
-from rag.answer import ExtractiveAnswerer
+from rag.answer import ExtractiveAnswerer, notices, read_as
 from rag.config import Settings
 from rag.corpus import articles_from_records
 from rag.embedding import Embedder
@@ -84,10 +84,12 @@ class RagService:
                 started: float) -> Generator[Token, None, Answer]:
         """The answerer's tokens; returns its Answer with the question, the query and the timings."""
         retrieved = time.perf_counter()
+        query = retrieval.question or query  # respelled where it misspelled a word the passages hold
         answer = yield from self.answerer.stream(query, retrieval.passages)
         finished = time.perf_counter()
         answer.question = question
         answer.standalone_question = query
+        answer.notice = notices(read_as(retrieval.respelled), answer.notice)
         answer.timings_ms = {**retrieval.timings_ms, **answer.timings_ms, "retrieve": (retrieved - started) * 1000,
                              "answer": (finished - retrieved) * 1000, "total": (finished - started) * 1000}
         return answer

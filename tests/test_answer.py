@@ -231,3 +231,47 @@ def test_only_a_question_without_capitals_is_recased(corpus_service):
 def test_whom_a_person_stands_for_is_read_from_the_phrase_describing_them(corpus_service, question, short):
     answer = corpus_service.ask(question)
     assert answer.answered and answer.short_answer.text == short
+
+
+@pytest.mark.parametrize("question, short, notice", [
+    ("Who runs Brightfin Energy?", "Maren Holt", 'Read "Brightfin" as "Brightfen"'),  # a letter changed
+    ("How much power can the Sumnere solar plant generate?", "480 megawatts", 'Read "Sumnere" as "Sunmere"'),  # swapped
+    ("how much power can the sunmeer solar plant generate?", "480 megawatts", 'Read "sunmeer" as "sunmere"'),
+])
+def test_a_misspelled_name_is_read_as_the_articles_spell_it_and_the_answer_says_so(corpus_service, question, short,
+                                                                                  notice):
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short
+    assert answer.notice.startswith(notice) and answer.to_dict()["notice"] == answer.notice
+
+
+def test_a_name_no_article_spells_anything_like_stays_unanswered(corpus_service):
+    answer = corpus_service.ask("Who runs Zorblax Energy?")
+    assert not answer.answered and answer.answer == NOT_FOUND and answer.notice is None
+    short_name = corpus_service.ask("Who did Ilse Vrga meet in Amberlin?")  # four letters: too short to respell
+    assert not short_name.answered and short_name.notice is None
+
+
+@pytest.mark.parametrize("question, short", [
+    ("Who Did Ilse Varga Meet In Amberlin?", "Dario Kellan"),  # title case: its capitals tell no name
+    ("Who Runs Brightfen Energy?", "Maren Holt"),  # one common word capitalized
+])
+def test_capitals_on_common_words_do_not_make_them_names(corpus_service, question, short):
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short and answer.notice is None
+
+
+def test_respelling_words_and_names(corpus_service):
+    from rag.answer import _edits, decapitalized, respelled
+
+    assert [_edits(a, b, 2) for a, b in [("zeria", "zeira"), ("corea", "korea"), ("ulanbaatar", "ulaanbaatar"),
+                                          ("abc", "cba"), ("gombosurin", "gombosuren"), ("abcdef", "fedcba")]] == \
+        [1, 1, 1, 2, 1, 3]
+    question = "Who did Ilse Varga meet in Amberlin?"
+    passages = corpus_service.retriever.retrieve(question, 5).passages
+    stored = corpus_service.answerer.sentences_of(passages)
+    assert decapitalized("Who Did Ilse Varga Meet In Amberlin?", passages) == "Who did Ilse Varga meet in Amberlin?"
+    assert respelled("Who did Ilse Vargaa meet in Amberlim?", passages, stored) == \
+        (question, [("Vargaa", "Varga"), ("Amberlim", "Amberlin")])
+    assert respelled("Who did Ilse Varga meet in Amberlin?", passages, stored) == (question, [])
+    assert respelled("Did the Peace talks end?", passages, stored)[1] == []  # an English word, whatever is near it

@@ -49,3 +49,28 @@ def test_passages_found_by_both_searches_are_checked_against_the_store_once(corp
     passages = list(corpus_service.store.all_passages())[:3]
     twice = passages + passages[:2]
     assert corpus_service.store.still_stored(twice) == twice
+
+
+def test_a_word_no_passage_holds_is_searched_as_the_word_a_letter_away_they_hold(corpus_service):
+    index = corpus_service.retriever.keyword_index()
+    assert index.respelled("Which harbor did Ostmere and Srevia share?") == \
+        ("Which harbor did Ostmere and Serevia share?", [("Srevia", "Serevia")])
+    assert index.respelled("WHO RUNS BRIGHTFIN ENERGY?")[0] == "WHO RUNS BRIGHTFEN ENERGY?"
+    assert index.respelled("What happened at the Zorblax summit?") == ("What happened at the Zorblax summit?", [])
+    found = corpus_service.retriever.retrieve("Which harbor did Ostmere and Srevia share?", 3)
+    assert found.question == "Which harbor did Ostmere and Serevia share?"
+    assert found.respelled == (("Srevia", "Serevia"),)
+    answer = corpus_service.ask("Which harbor did Ostmere and Srevia share?")
+    assert answer.standalone_question == found.question and answer.notice.startswith('Read "Srevia" as "Serevia"')
+
+
+def test_an_english_word_is_never_respelled_as_a_word_of_the_corpus():
+    from rag.analysis import english_word
+    from rag.models import Passage
+    from rag.retrieve import KeywordIndex
+
+    index = KeywordIndex([Passage("p1", "a1", "Talks", "The peace talks in Ulaanbaatar ended.", 0, 38)])
+    assert english_word("place") and english_word("places") and not english_word("ulanbaatar")
+    assert index.respelled("Where did the talks take place?") == ("Where did the talks take place?", [])
+    assert index.respelled("Did the peaec talks in Ulanbaatar end?") == \
+        ("Did the peace talks in Ulaanbaatar end?", [("peaec", "peace"), ("Ulanbaatar", "Ulaanbaatar")])

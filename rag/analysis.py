@@ -180,10 +180,40 @@ class Analyzer:
     def question(self, text: str) -> QuestionAnalysis:
         """The question analyzed. Names that rag.followup carried over from earlier turns ("… (Ilse Varga,
         Amberlin)") help find the story but are guesses, so they are not among the names it requires."""
+        text = _CONTRACTED.sub(_uncontracted, text)
         with self._lock:
             doc = self.nlp(_RUN.sub(_first_mark, text))
+            if (request := _REQUEST.match(text)) and not any(t.lower_ in _WH for t in doc):
+                text = asked_for(text, request, doc)
+                doc = self.nlp(_RUN.sub(_first_mark, text))
         carried = _CARRIED.search(text)
         return question_from_doc(text, doc, carried.start() if carried else len(text))
+
+
+# "Who's the envoy?", "What're the terms?"; "'s" is "has" before "been" or "got"
+_CONTRACTED = re.compile(r"\b(who|what|where|when|why|how|which)(['’]s|['’]re)\b(?=(\s+(?:been|got|gotten)\b)?)",
+                         re.IGNORECASE)
+
+
+def _uncontracted(match: re.Match) -> str:
+    verb = "are" if match.group(2)[1:].lower() == "re" else "has" if match.group(3) else "is"
+    return f"{match.group(1)} {verb}"
+
+
+# "Name the official…", "Please list the areas…", "Can you give me the date…": a request for a thing
+_REQUEST = re.compile(r"\s*(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?(?:name|list|give|identify|"
+                      r"state|provide|find|show|tell)(?:\s+(?:me|us))?\s+(?=(?:the|a|an|all|any|each|every|some|"
+                      r"this|that|these|those|his|her|its|their)\s)", re.IGNORECASE)
+
+
+def asked_for(text: str, request: re.Match, doc) -> str:
+    """A request for a thing asked as the question it is: "Name the Mongolian official Pak met." -> "What is
+    the Mongolian official Pak met?", "List the areas the talks stressed" -> "What are the areas the talks
+    stressed?" (plural when the thing asked for is)."""
+    head = next((t for t in doc if t.idx >= request.end() and t.pos_ in ("NOUN", "PROPN")), None)
+    plural = text[request.end():].lower().startswith("all ") or (head is not None and head.tag_ in ("NNS", "NNPS"))
+    rest = text[request.end():].rstrip().rstrip(".!?").rstrip()
+    return f"What {'are' if plural else 'is'} {rest}?"
 
 
 def _first_mark(match: re.Match) -> str:

@@ -275,7 +275,7 @@ class Findings:
     evidence: Evidence
     published: Answer | None  # the answer from the article's date, for "when was it published?"
     yes_no: bool = False
-    reported: bool = False  # the short answer is the date of the lead sentence's article (see reported_on)
+    reported: bool = False  # the short answer is the date of an article reporting it (see reported_on)
     label: str = ""  # the short answer's entity type (PERSON, GPE…) or its phrase's head noun
     asked: str = ""  # the question as analyzed (recased when typed without capitals)
     respelled: tuple[tuple[str, str], ...] = ()  # the names the question misspelled, and as the articles spell them
@@ -332,8 +332,9 @@ class ExtractiveAnswerer:
             return (yield from said(Answer(question=question, answer=NOT_FOUND, answered=False, answerer=self.name,
                                            passages=passages, notice=respelling)))
         text, citations = yield from compose(found.chosen, passages)
-        if found.reported:  # the lead sentence's passage carries marker 1
-            yield Token(" " + (dating := f"No sentence gives its date; the report is dated {found.short.text}. [1]"))
+        if found.reported:
+            n = next(c.n for c in citations if c.passage.passage_id == found.short.passage_id)
+            yield Token(" " + (dating := f"No sentence gives its date; the report is dated {found.short.text}. [{n}]"))
             text = f"{text} {dating}"
         return Answer(question=question, answer=text, answered=True, answerer=self.name, citations=citations,
                       passages=passages, short_answer=found.short,
@@ -387,24 +388,29 @@ class ExtractiveAnswerer:
                                       passages)
         names_found = not self.require_question_names or names_in(analysis, chosen, passages, stored)
         evidence = Evidence.of(analysis, chosen, candidate, names_found)
-        reported = short is None and self.reported_on(analysis, chosen, passages, evidence)
-        if reported:
-            lead = passages[chosen[0].passage_index]
-            short = ShortAnswer(text=lead.date, passage_id=lead.passage_id, article_id=lead.article_id, start=None,
-                                end=None, passage_start=None, passage_end=None, confidence=0.5)
+        reporting = self.reported_on(analysis, chosen, passages, evidence) if short is None else None
+        reported = reporting is not None
+        if reporting is not None:
+            short = ShortAnswer(text=reporting.date, passage_id=reporting.passage_id, article_id=reporting.article_id,
+                                start=None, end=None, passage_start=None, passage_end=None, confidence=0.5)
             evidence = dataclasses.replace(evidence, short=True, short_score=evidence.score)
         return Findings(chosen, short, evidence, published, analysis.yes_no, reported,
                         candidate.span.label if candidate is not None and short is not None else "", analysis.text,
                         tuple(changed))
 
     def reported_on(self, question: QuestionAnalysis, chosen: list[Sentence], passages: list[Passage],
-                    evidence: "Evidence") -> bool:
+                    evidence: "Evidence") -> Passage | None:
         """ "When did the talks take place?" where no sentence of the evidence dates them: the date of the
-        article that reports them says when by (news reports what has just happened). Only for what was done
-        (not "When is the next meeting scheduled?"), and only when the evidence answers otherwise."""
-        return (question.wh == "when" and question.past and bool(chosen)
-                and bool(passages[chosen[0].passage_index].date)
-                and self.holds_answer(dataclasses.replace(evidence, typed=False)))
+        article that reports them says when by (news reports what has just happened); the first dated one among
+        the lead sentence's, its twins' in other articles and the other quoted sentences'. Only for what was done
+        (not "When is the next meeting scheduled?"; "What is the date of the talks?" unless of the next ones), and
+        only when the evidence answers otherwise."""
+        dated = question.wh == "when" or question.focus in ("date", "day")  # "What is the date of the talks?"
+        if not (dated and (question.past or (question.wh != "when" and not question.ahead))
+                and self.holds_answer(dataclasses.replace(evidence, typed=False))):
+            return None
+        reports = (passages[s.passage_index] for sentence in chosen for s in [sentence, *sentence.extra])
+        return next((passage for passage in reports if passage.date), None)
 
     def holds_answer(self, evidence: "Evidence") -> bool:
         return holds_answer(evidence, self.min_score, self.min_coverage, self.close_meaning, self.same_meaning)
@@ -819,9 +825,12 @@ _LOWER = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
 
 
 def _title_cased(question: str) -> bool:
-    """Every word capitalized, a function word among them after the first ("When Did The Talks Take Place?")."""
+    """Four words in five capitalized or more, a function word among them after the first ("When Did The Talks
+    Take Place?", "Which Country did the Minister Travel To?"), not "Who wrote for The Verge?"."""
     words = re.findall(r"[^\W\d_][\w'’-]*", question)
-    return len(words) >= 3 and all(w[0].isupper() for w in words) and any(w.lower() in STOP_WORDS for w in words[1:])
+    capitalized = [w for w in words if w[0].isupper()]
+    return len(words) >= 3 and len(capitalized) >= 0.8 * len(words) and any(
+        w.lower() in STOP_WORDS for w in capitalized[1:])
 
 
 def decapitalized(question: str, passages: list[Passage]) -> str:

@@ -135,3 +135,17 @@ def test_which_x_s_y_asks_for_an_x_whose_y_it_is(analyzer):
 
 def test_a_leading_did_asks_yes_or_no(analyzer):
     assert analyzer.question("Did the Harbour Ledger report that Ada Quell would join Norvik?").yes_no
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("Name the Mongolian official Pak met.", "What is the Mongolian official Pak met?"),
+    ("Please list the areas the talks stressed", "What are the areas the talks stressed?"),
+    ("Can you give me the date of the talks?", "What is the date of the talks?"),
+    ("Tell me who Pak met.", "Tell me who Pak met."),  # a question inside: asked as it is
+    ("Who's the envoy?", "Who is the envoy?"),
+    ("Who's been named chief executive?", "Who has been named chief executive?"),
+    ("What're the terms of the deal?", "What are the terms of the deal?"),
+    ("What did Pak Myong Ho's counterpart say?", "What did Pak Myong Ho's counterpart say?"),
+])
+def test_a_request_or_a_contraction_is_read_as_the_question_it_is(analyzer, question, asked):
+    assert analyzer.question(question).text == asked

@@ -24,6 +24,8 @@ SEED_SET = ROOT / "eval" / "sets" / "seed.jsonl"
 SEED_BASELINE = ROOT / "eval" / "baselines" / "seed.json"
 REPORTS_SET = ROOT / "eval" / "sets" / "reports.jsonl"
 REPORTS_BASELINE = ROOT / "eval" / "baselines" / "reports.json"
+PHRASINGS_SET = ROOT / "eval" / "sets" / "phrasings.jsonl"  # the seed corpus asked as people type
+PHRASINGS_BASELINE = ROOT / "eval" / "baselines" / "phrasings.json"
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 
 
@@ -183,12 +185,23 @@ def fixture_run(corpus_service):
 
 
 @pytest.fixture(scope="module")
-def seed_run(tmp_path_factory, embedder, analyzer):
+def seed_service(tmp_path_factory, embedder, analyzer):
     from tests.conftest import ingested
 
     with ingested(tmp_path_factory, "seed-eval", embedder, analyzer, ROOT / "corpus") as service:
-        yield evaluate(InProcessTarget(service), load_questions(SEED_SET), top_k=10, progress=False,
-                       meta={"question_set": "eval/sets/seed.jsonl"})
+        yield service
+
+
+@pytest.fixture(scope="module")
+def seed_run(seed_service):
+    return evaluate(InProcessTarget(seed_service), load_questions(SEED_SET), top_k=10, progress=False,
+                    meta={"question_set": "eval/sets/seed.jsonl"})
+
+
+@pytest.fixture(scope="module")
+def phrasings_run(seed_service):
+    return evaluate(InProcessTarget(seed_service), load_questions(PHRASINGS_SET), top_k=10, progress=False,
+                    meta={"question_set": "eval/sets/phrasings.jsonl"})
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +215,8 @@ def reports_run(tmp_path_factory, embedder, analyzer):
 
 
 @pytest.mark.parametrize("run_name, baseline_path", [("fixture_run", BASELINE), ("seed_run", SEED_BASELINE),
-                                                     ("reports_run", REPORTS_BASELINE)])
+                                                     ("reports_run", REPORTS_BASELINE),
+                                                     ("phrasings_run", PHRASINGS_BASELINE)])
 def test_question_sets_are_no_worse_than_their_committed_baselines(request, run_name, baseline_path):
     run = request.getfixturevalue(run_name)
     baseline = load_baseline(baseline_path)

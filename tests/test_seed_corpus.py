@@ -205,3 +205,24 @@ def test_the_readme_response_example_is_what_the_server_sends(seed_client):
     real = json.loads(response.get_data())  # keys in the order they were sent
     assert agrees(shown, real) == [], "README's /api/ask example is stale: paste a real response"
     assert {"short_answer", "check", "citations", "passages"} <= set(shown)
+
+
+def test_what_was_done_is_dated_by_another_article_reporting_it_when_the_lead_one_is_undated(seed_client):
+    data = seed_client.post("/api/ask", json={"question": "When did Pak Myong Ho visit Mongolia?"}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == "2024-03-11"
+    assert data["short_answer"]["article_id"] == DATED
+    n = next(c["n"] for c in data["citations"] if c["article_id"] == DATED)
+    assert data["answer"].endswith(f"No sentence gives its date; the report is dated 2024-03-11. [{n}]")
+    assert data["citations"][0]["article_id"] == UNDATED  # the lead sentence stays the one that says it best
+
+
+@pytest.mark.parametrize("question, short", [
+    ("Name the Mongolian official Pak Myong Ho met.", "Amartuvshin Gombosuren"),
+    ("Can you name the country North Korea's vice foreign minister travelled to?", "Mongolia"),
+    ("Who's Amartuvshin Gombosuren?", "Mongolian counterpart"),
+    ("Which Country did North Korea's Vice Foreign Minister Travel To?", "Mongolia"),
+    ("Who did Pak Myong Ho meet in Ulanbaatar?", "Amartuvshin Gombosuren"),
+])
+def test_questions_as_people_type_them(seed_client, question, short):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == short

@@ -76,6 +76,13 @@ def test_unanswerable_question_says_the_corpus_does_not_hold_it(page):
     assert answer.locator("a.marker").count() == 0
 
 
+def test_a_misspelled_name_is_answered_and_the_page_says_how_it_was_read(page):
+    ask(page, "Who did Ilse Varga meet in Amberlim?")
+    answer = page.locator(".message.assistant").last
+    assert "Dario Kellan" in answer.locator(".short-answer").inner_text()
+    assert answer.locator(".notice").inner_text() == 'Read "Amberlim" as "Amberlin", as the articles spell it.'
+
+
 def test_follow_up_sends_history_and_filters(page):
     ask(page, QUESTION)
     page.click("#filters summary")

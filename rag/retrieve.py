@@ -4,6 +4,7 @@ and BM25 keyword scores, fused by weighted reciprocal rank, with filters by date
 from __future__ import annotations
 
 import calendar
+import collections
 import copy
 import datetime as dt
 import json
@@ -62,6 +63,7 @@ class KeywordIndex:
         self.vectors = None if vectors is None or len(vectors) != len(passages) else _unit_rows(vectors)
         self.bm25 = bm25
         self._known_sources: list[str] | None = None
+        self._source_words: collections.Counter | None = None  # each word of the sources: how many passages
         if passages and bm25 is None:
             texts = [f"{p.title}\n{p.section or ''}\n{p.text}" for p in passages]
             ids = self.tokenizer.tokenize(texts, return_as="ids", show_progress=False)
@@ -117,20 +119,29 @@ class KeywordIndex:
         if self.bm25 is None:
             return question, []
         known = self.tokenizer.word_to_stem
+        if self._source_words is None:  # a source's name is no word of the passages' text: "Pitchside Daily"
+            self._source_words = collections.Counter()
+            for source, passages in collections.Counter(self.sources.tolist()).items():
+                self._source_words.update({w: passages for w in set(re.findall(r"[a-z]+", source.lower()))})
         changes: list[tuple[str, str]] = []
 
         def closest(m: re.Match) -> str:
             word = m.group()
             lower = word.lower()
-            if lower in known or lower in STOP_WORDS or lower in self.tokenizer.stopwords or english_word(lower):
+            if (lower in known or lower in self._source_words or lower in STOP_WORDS
+                    or lower in self.tokenizer.stopwords or english_word(lower)):
                 return word  # "place" is no misspelling of "peace", whatever the corpus holds
-            found = {}
+            found: dict[str, tuple[str, int]] = {}
             for variant in _one_letter_away(lower):
-                if variant in known and variant not in STOP_WORDS:
-                    found.setdefault(known[variant], variant)
+                if variant in STOP_WORDS:
+                    continue
+                if variant in known:
+                    found.setdefault(known[variant], (variant, self._passages_holding(known[variant])))
+                elif variant in self._source_words:
+                    found.setdefault(variant, (variant, self._source_words[variant]))
             if not found:
                 return word
-            best = found[max(found, key=self._passages_holding)]
+            best = max(found.values(), key=lambda spelled: spelled[1])[0]
             best = best.upper() if word.isupper() else best.capitalize() if word[0].isupper() else best
             changes.append((word, best))
             return best

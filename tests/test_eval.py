@@ -307,3 +307,27 @@ def test_eval_command_reports_a_bad_question_set(tmp_path, capsys):
     bad.write_text('{"id": "q1"}\n', encoding="utf-8")
     assert main(["eval", "--server", "http://127.0.0.1:9", "--questions", str(bad), "--out", str(tmp_path)]) == 1
     assert f"{bad} line 1: 'answers' needs at least one" in capsys.readouterr().err
+
+
+def test_variants_of_a_set_change_only_the_question(tmp_path):
+    from eval.variants import main, variant, write_variant
+
+    assert variant("Who did Pak Myong Ho meet in Ulaanbaatar?", "lower") == "who did pak myong ho meet in ulaanbaatar?"
+    assert variant("Who did Pak meet in North Korea's capital?", "title") == \
+        "Who Did Pak Meet In North Korea's Capital?"
+    assert variant("Who did Pak Myong Ho meet in Ulaanbaatar?", "misspelled") == \
+        "Who did Pak Myong Ho meet in Ulanabaatar?"
+    assert variant("Who did Pak meet?", "misspelled") is None  # no capitalized word of six letters
+    out = tmp_path / "seed-misspelled.jsonl"
+    written = write_variant(SEED_SET, "misspelled", out)
+    changed = load_questions(out)
+    originals = {q.id: q for q in load_questions(SEED_SET)}
+    assert 0 < written == len(changed) < len(originals)
+    for question in changed:
+        original = originals[question.id]
+        assert question.question != original.question and len(question.question) == len(original.question)
+        assert (question.answers, question.docs, question.history) == (original.answers, original.docs,
+                                                                     original.history)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "missing.jsonl"), "--kind", "lower", "--out", str(tmp_path / "x.jsonl")])
+    assert exit_.value.code == 2

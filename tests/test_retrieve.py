@@ -74,3 +74,14 @@ def test_an_english_word_is_never_respelled_as_a_word_of_the_corpus():
     assert index.respelled("Where did the talks take place?") == ("Where did the talks take place?", [])
     assert index.respelled("Did the peaec talks in Ulanbaatar end?") == \
         ("Did the peace talks in Ulaanbaatar end?", [("peaec", "peace"), ("Ulanbaatar", "Ulaanbaatar")])
+
+
+def test_a_misspelled_source_is_read_as_the_source_the_store_knows():
+    from rag.models import Passage
+    from rag.retrieve import KeywordIndex
+
+    index = KeywordIndex([Passage("p1", "a1", "Cup final", "Kestrel FC beat Varna United.", 0, 29,
+                                  source="Pitchside Daily")])
+    assert index.respelled("What did Picthside Daily report?") == \
+        ("What did Pitchside Daily report?", [("Picthside", "Pitchside")])
+    assert index.implied_filters(index.respelled("What did Picthside Daily report?")[0]).sources == ("Pitchside Daily",)

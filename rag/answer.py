@@ -1743,7 +1743,14 @@ def _named_in_full(question: QuestionAnalysis, article_ids: set[str], passages: 
             said += [" ".join(_content_words(words)) for words in (passage.title, passage.source, passage.text)
                      if words]
             names += [set(_content_words(passage.text[e.start:e.end])) for s in sentences for e in s.analysis.entities]
-    return all(any(set(whole) <= name for name in names) or any(f" {' '.join(whole)} " in f" {t} " for t in said)
+    def held(words: list[str]) -> bool:
+        return any(set(words) <= name for name in names) or any(f" {' '.join(words)} " in f" {t} " for t in said)
+
+    def named(words: list[str]) -> bool:  # or names run together, each one whole: "Pak Myong Ho Mongolia visit"
+        return any(set(words) == name for name in names) or any(
+            named(words[:i]) and named(words[i:]) for i in range(1, len(words)))
+
+    return all(held(whole) or any(named(whole[:i]) and named(whole[i:]) for i in range(1, len(whole)))
                for whole in wholes)
 
 

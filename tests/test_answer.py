@@ -275,3 +275,10 @@ def test_respelling_words_and_names(corpus_service):
         (question, [("Vargaa", "Varga"), ("Amberlim", "Amberlin")])
     assert respelled("Who did Ilse Varga meet in Amberlin?", passages, stored) == (question, [])
     assert respelled("Did the Peace talks end?", passages, stored)[1] == []  # an English word, whatever is near it
+
+
+def test_a_name_must_stand_whole_but_names_typed_one_after_another_are_each_found(corpus_service):
+    for question in ("Who did Ilse Kellan meet in Amberlin?", "Who did Dario Varga meet?"):  # two people's names
+        assert not corpus_service.ask(question).answered
+    answer = corpus_service.ask("Ilse Varga Amberlin meeting")  # typed as into a search box: two names, one run
+    assert answer.answered and "Amberlin" in answer.answer

@@ -597,7 +597,7 @@ class ExtractiveAnswerer:
                 if not words or words.lower() in question_text:
                     continue
                 lasts = bool(_DURATION.search(text, span.start, span.end))  # "a week", "two years", "three-day"
-                if question.wh == "when" and (lasts or (
+                if (question.wh == "when" or question.focus in _WHEN_WORDS) and (lasts or (
                         question.past and _after_report(words, passages[sentence.passage_index].date))
                         or (not asks_saying and _SAID_ON.search(text, max(0, span.start - 30), span.start))):
                     continue  # "two years", "a three-day strike": how long, not when; a year after the report: to
@@ -1624,6 +1624,7 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
 
 
 _UNIT_OF_TIME = "(?:second|minute|hour|day|week|month|year|decade|century)"
+_WHEN_WORDS = frozenset({"date", "day", "year", "month"})  # "What is the date of…?", "In what year…?": when
 # "two years", "a three-day strike", "a week": how long
 _DURATION = re.compile(rf"\b(?:{'|'.join(sorted(TIME_UNITS - {'time'}))})$|-{_UNIT_OF_TIME}$|"
                        rf"\b(?:a|one)\s+{_UNIT_OF_TIME}$", re.IGNORECASE)

@@ -207,8 +207,10 @@ def test_the_readme_response_example_is_what_the_server_sends(seed_client):
     assert {"short_answer", "check", "citations", "passages"} <= set(shown)
 
 
-def test_what_was_done_is_dated_by_another_article_reporting_it_when_the_lead_one_is_undated(seed_client):
-    data = seed_client.post("/api/ask", json={"question": "When did Pak Myong Ho visit Mongolia?"}).get_json()
+@pytest.mark.parametrize("question", ["When did Pak Myong Ho visit Mongolia?",
+                                      "What is the date of Pak Myong Ho's visit to Mongolia?"])  # not "several years"
+def test_what_was_done_is_dated_by_another_article_reporting_it_when_the_lead_one_is_undated(seed_client, question):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
     assert data["answered"] and data["short_answer"]["text"] == "2024-03-11"
     assert data["short_answer"]["article_id"] == DATED
     n = next(c["n"] for c in data["citations"] if c["article_id"] == DATED)

@@ -987,10 +987,10 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
         return frozenset({"PERSON"})
     if question.wh == "where" or question.focus in ("country", "nation"):
         return frozenset({"GPE"})
-    if question.wh == "how" and question.focus == "much":
-        return frozenset({"MONEY", "QUANTITY", "PERCENT"})
     if VALUE_WORDS & set(question.terms):  # a price is a sum or a share, not the tonnes it is paid for
         return frozenset({"MONEY", "PERCENT"})
+    if question.wh == "how" and question.focus == "much":
+        return frozenset({"MONEY", "QUANTITY", "PERCENT"})
     if question.wh == "how" and question.focus == "many":
         return frozenset({"CARDINAL"})
     if question.wh == "when":  # the day: "at midnight on Wednesday" ends on Wednesday

@@ -112,7 +112,10 @@ def asks_who_someone_is(question: QuestionAnalysis) -> bool:
     text = question.own_text or question.text
     copula = _WHO_IS.match(text)
     rest = text[copula.end():].rstrip(" ?") if copula else ""
-    return bool(rest) and any(text[e.start:e.end] == rest for e in question.entities)
+    words = rest.split()
+    return bool(rest) and (any(text[e.start:e.end] == rest for e in question.entities) or (
+        all(w[:1].isupper() for w in words) and all(w.lower().strip("'’.") in question.name_terms for w in words)))
+    # a name the small model tags as no entity ("Who is Maren Holt?") is still a name: its words are capitalized
 
 
 _WHO_IS = re.compile(r"\s*who\s+(?:is|was|are|were)\s+(?:the\s+)?", re.IGNORECASE)
@@ -248,6 +251,8 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
         return False
     if evidence.placed and evidence.short_score >= PLACED_MIN_SCORE:
         return True  # "the meeting in Ulaanbaatar" for "Where did they meet?": said outright, in other words
+    if evidence.appositive and evidence.lexical >= 1.0:
+        return True  # "Who is Maren Holt?": "Brightfen chief executive Maren Holt", in a sentence about else
     if evidence.score < min_score:
         return False
     if evidence.typed and (not evidence.short or evidence.short_score < min_score):

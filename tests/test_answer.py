@@ -282,3 +282,10 @@ def test_a_name_must_stand_whole_but_names_typed_one_after_another_are_each_foun
         assert not corpus_service.ask(question).answered
     answer = corpus_service.ask("Ilse Varga Amberlin meeting")  # typed as into a search box: two names, one run
     assert answer.answered and "Amberlin" in answer.answer
+
+
+def test_who_someone_is_comes_from_the_title_before_their_name_in_any_sentence(corpus_service):
+    # "Maren Holt" is tagged as no person, and the sentence is mostly a quote about something else
+    answer = corpus_service.ask("Who is Maren Holt?")
+    assert answer.answered and answer.short_answer.text == "Brightfen chief executive"
+    assert not corpus_service.ask("Who is Maren Varga?").answered  # two people's names: no one

@@ -557,6 +557,8 @@ class ExtractiveAnswerer:
         affiliation = stem(question.asked_verb or question.root) in AFFILIATION  # whom someone stands for
         doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
+        alternatives = other_words()
+        roles = {r for t in asked - names for r in (t, *alternatives.get(t, ())) if r in _TITLE_STEMS}  # "the CEO"
         for sentence in pool:
             text = passages[sentence.passage_index].text
             numbers_at = _numbers_at(sentence.analysis, text, numbers)
@@ -627,7 +629,10 @@ class ExtractiveAnswerer:
                 if span.label == PURPOSE and closeness < MIN_PURPOSE_CLOSENESS:
                     continue  # "to" and a verb is a purpose only beside what the question asks about
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
-                score += 0.15 if span.label in preferred else 0.0  # a person for who, a place for where…
+                score += 0.15 if span.label in preferred or (
+                    "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) else 0.0
+                # a person for who (also a name the model mistyped after a title: "chief executive Maren Holt"),
+                # a place for where…
                 if types is not None and span.label in PLACES and types & PLACES:
                     if _possessive(text, span):
                         score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
@@ -666,8 +671,10 @@ class ExtractiveAnswerer:
                     score += 0.3  # whom a person stands for: "his Mongolian counterpart, Amartuvshin Gombosuren"
                     # for "Which country does Gombosuren represent?"; "North Korea's Vice-Minister, Pak Myong Ho"
                     # for "Who represented North Korea?"
-                elif any(c.start <= span.start and span.end <= c.end for c in described) and not (
-                        counted and span.label in AMOUNTS):  # "fourteen Vice Presidents" counts them
+                elif any(c.start <= span.start and span.end <= c.end and not _titled_as_asked(text, c, span, roles)
+                         for c in described) and not (counted and span.label in AMOUNTS):  # "fourteen Vice
+                    # Presidents" counts them; "Brightfen chief executive Maren Holt" answers "Who is the CEO
+                    # of Brightfen?"
                     score -= 0.3  # inside the phrase naming the question's subject ("Ostmere's minister Varga")
                 if _apposed_to_subject(text, span, naming_subject) and not affiliation:
                     score -= 0.3
@@ -983,6 +990,24 @@ def _strip_determiners(text: str) -> str:
 
 
 _DANGLING = re.compile(r"[\s,]+(?:and|or|but|nor)$")
+
+
+_PERSON_TITLES = frozenset({t for t, kinds in FOCUS_TYPES.items() if kinds == {"PERSON"}} | {
+    "mayor", "governor", "secretary", "ambassador", "envoy", "chief", "ceo", "mr", "mrs", "ms", "dr"})
+_TITLE_STEMS = frozenset(map(stem, _PERSON_TITLES))
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\.?\s+$")
+
+
+def _titled(text: str, span: Span) -> bool:
+    """The name follows a person's title: "chief executive Maren Holt", "Mayor Clara Ventis"."""
+    before = _WORD_BEFORE.search(text, max(0, span.start - 30), span.start)
+    return before is not None and before.group(1).lower() in _PERSON_TITLES
+
+
+def _titled_as_asked(text: str, phrase: Span, span: Span, roles: set[str]) -> bool:
+    """The words of the phrase before the name say the role the question asks about (a person's title), in its
+    words or in other words ("Brightfen chief executive" for "the CEO of Brightfen")."""
+    return bool(roles) and bool({stem(w.lower()) for w in _WORD.findall(text[phrase.start:span.start])} & roles)
 
 
 def _preferred(question: QuestionAnalysis) -> frozenset[str]:
@@ -1596,8 +1621,11 @@ def _closeness(sentence: SentenceAnalysis, text: str, span: Span, weights: dict[
     side: only the words "before" or "after" the span count. numbers_at: where the question's numbers stand,
     weighed as its words ("in 2021": the figure given for 2021, not the one for 2023)."""
     nearest: dict[str, int] = {}
+    alternatives = other_words()
+    said = {alternative: term for term in weights for alternative in alternatives.get(term, ())}
     for term, start in [*((stem(lemma), start) for lemma, start in zip(sentence.terms, sentence.term_starts)),
                         *numbers_at]:
+        term = term if term in weights else said.get(term, term)  # "chief executive" for "boss"
         if term in weights and not span.start <= start < span.end and (
                 not side or (start < span.start) == (side == "before")):
             distance = span.start - start if start < span.start else start - span.end

@@ -289,3 +289,11 @@ def test_who_someone_is_comes_from_the_title_before_their_name_in_any_sentence(c
     answer = corpus_service.ask("Who is Maren Holt?")
     assert answer.answered and answer.short_answer.text == "Brightfen chief executive"
     assert not corpus_service.ask("Who is Maren Varga?").answered  # two people's names: no one
+
+
+@pytest.mark.parametrize("question", ["Who is the CEO of Brightfen Energy?", "Who's the boss of Brightfen?",
+                                      "Who is Brightfen's boss?"])
+def test_the_name_after_the_title_the_question_asks_about_answers_it(corpus_service, question):
+    # "Brightfen chief executive Maren Holt said…": the model tags "Maren Holt" as a firm and "Lorant" as a person
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer.text == "Maren Holt"

@@ -1383,7 +1383,9 @@ REASON = "REASON"  # the label of a candidate that gives a reason or a purpose
 PURPOSE = "PURPOSE"  # the label of a purpose said by "to" and a verb alone
 _REASON_BEFORE = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\s+result\s+of|thanks\s+to|"
                             r"on\s+account\s+of|in\s+order\s+to|so\s+as\s+to|so\s+that|for(?=\s+fear\s+of)|"
-                            r"in\s+response\s+to)\s+", re.IGNORECASE)
+                            r"in\s+response\s+to|(?:strikes?|protests?|disputes?|rows?|clash(?:es)?|walkouts?|"
+                            r"anger|outrage|concerns?|fears?|lawsuits?|boycotts?)\s+over)\s+", re.IGNORECASE)
+# "a three-day strike over pay": what a conflict is over is its cause
 _CLAUSE_END = re.compile(r"[,;:()]|\.(?:\s|$)|\s[-–—]\s")
 
 

@@ -297,3 +297,12 @@ def test_the_name_after_the_title_the_question_asks_about_answers_it(corpus_serv
     # "Brightfen chief executive Maren Holt said…": the model tags "Maren Holt" as a firm and "Lorant" as a person
     answer = corpus_service.ask(question)
     assert answer.answered and answer.short_answer.text == "Maren Holt"
+
+
+@pytest.mark.parametrize("question, short", [
+    ("Why did the rail workers strike?", "pay"),  # "a three-day strike over pay"
+    ("How many people were evacuated because of the flood?", "About 6,400"),  # "6,400 residents", not "two people"
+])
+def test_news_ways_of_saying_a_cause_and_the_people_counted(corpus_service, question, short):
+    answer = corpus_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short

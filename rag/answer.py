@@ -1028,6 +1028,12 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
     return frozenset()
 
 
+def _ends(words: list[str]) -> set[str]:
+    """The first and the last word, without a plural's "s": where a name says what it is ("River Tamsel",
+    "Teskaran National Museum")."""
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words[:1] + words[-1:]}
+
+
 def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] | None, focus: str,
                    lead: bool) -> list[Span]:
     """Entities of the asked types; else noun phrases headed by the question's focus noun ("what kind of
@@ -1052,7 +1058,10 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     # a phrase opening with a quantifier names a class or nothing, not the thing asked for; what it lists may be
     specific = [p for p in phrases if not _GENERIC.match(text, p.start, p.end)]
     spans = _phrases_and_names(sentence, phrases)
-    return [*(c for c in specific if c.label == focus), *_names_beside(sentence, text, headed, spans),
+    named = [Span(e.start, e.end, focus) for e in sentence.entities if focus and e.label in ANY_NAME
+             and focus in _ends(_WORD.findall(_strip_determiners(text[e.start:e.end]).lower()))]  # "the River Tamsel": a river; not
+    # "the Panel on Climate Change" for "what type of climate"
+    return [*(c for c in specific if c.label == focus), *named, *_names_beside(sentence, text, headed, spans),
             *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
         or ([*sentence.entities, *specific] if lead else [])
 

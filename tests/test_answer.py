@@ -306,3 +306,8 @@ def test_the_name_after_the_title_the_question_asks_about_answers_it(corpus_serv
 def test_news_ways_of_saying_a_cause_and_the_people_counted(corpus_service, question, short):
     answer = corpus_service.ask(question)
     assert answer.answered and answer.short_answer.text == short
+
+
+def test_a_name_that_says_what_it_is_answers_which_of_that(corpus_service):
+    answer = corpus_service.ask("Which river flooded?")  # "the River Tamsel burst its banks", not "7.8 metres"
+    assert answer.answered and answer.short_answer.text == "River Tamsel"

@@ -559,6 +559,7 @@ class ExtractiveAnswerer:
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         alternatives = other_words()
         roles = {r for t in asked - names for r in (t, *alternatives.get(t, ())) if r in _TITLE_STEMS}  # "the CEO"
+        said_of = {r for t in asked - names for r in (t, *alternatives.get(t, ()))}  # "death" for "die"
         for sentence in pool:
             text = passages[sentence.passage_index].text
             numbers_at = _numbers_at(sentence.analysis, text, numbers)
@@ -595,6 +596,8 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_actions(sentence.analysis, text)]
             if types is None:  # "What is the box office of Harbour Lights?": "Box office: 48 million dollars"
                 spans = [*spans, *_field_value(sentence.analysis, text, asked)]
+            nones = _none_of(sentence.analysis, text, said_of) if counted else []
+            spans = [*spans, *nones]  # "How many people died?": "No deaths were reported"
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 if question.possessed:  # "Which company's board…?": "Orrin Labs" of "the Orrin Labs board"
@@ -657,8 +660,8 @@ class ExtractiveAnswerer:
                     score += SIDE_WEIGHT  # "When is the strike set to end?": "is due to end on Wednesday"
                 if question.possessed and _possessing(text, span, question.possessed):
                     score += SIDE_WEIGHT  # "Orrin Labs's board", "the board of Orrin Labs"
-                if counted and _counts(text, span, counted):
-                    score += 0.3  # "12 days": the number of what the question counts
+                if counted and (_counts(text, span, counted) or span in nones):
+                    score += 0.3  # "12 days": the number of what the question counts; "no deaths" for died
                 if span in listed:
                     score += LIST_WEIGHT  # a plural question asks for several things
                 if counted and _PART_OF.match(text, span.end):
@@ -1026,6 +1029,21 @@ def _preferred(question: QuestionAnalysis) -> frozenset[str]:
     if question.wh == "when":  # the day: "at midnight on Wednesday" ends on Wednesday
         return frozenset({"DATE"})
     return frozenset()
+
+
+_NONE = re.compile(r"\b(?:(no)\s+([a-z]+)|(none)\s+of\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+))", re.IGNORECASE)
+
+
+def _none_of(sentence: SentenceAnalysis, text: str, said_of: set[str]) -> list[Span]:
+    """A count of none the text gives of what the question asks about: "No deaths" ("No deaths were reported"
+    for "How many people died?"), "None" ("None of the original treaties mention…")."""
+    found = []
+    for m in _NONE.finditer(text, sentence.start, sentence.end):
+        words = m.group(2) or m.group(4)
+        if said_of & {stem(w.lower()) for w in _WORD.findall(words)}:
+            found.append(Span(m.start(), m.end(2), "CARDINAL") if m.group(1) else Span(m.start(3), m.end(3),
+                                                                                         "CARDINAL"))
+    return found
 
 
 def _ends(words: list[str]) -> set[str]:

@@ -311,3 +311,8 @@ def test_news_ways_of_saying_a_cause_and_the_people_counted(corpus_service, ques
 def test_a_name_that_says_what_it_is_answers_which_of_that(corpus_service):
     answer = corpus_service.ask("Which river flooded?")  # "the River Tamsel burst its banks", not "7.8 metres"
     assert answer.answered and answer.short_answer.text == "River Tamsel"
+
+
+def test_a_count_of_none_answers_how_many(corpus_service):
+    answer = corpus_service.ask("How many people died in the flood?")  # "No deaths were reported, but two people…"
+    assert answer.answered and answer.short_answer.text == "No deaths"

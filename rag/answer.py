@@ -85,7 +85,8 @@ FOCUS_TYPES = {
     **dict.fromkeys("temperature height length distance weight speed population size depth width altitude "
                     "elevation capacity volume".split(), frozenset({"QUANTITY", "CARDINAL", "PERCENT"})),
     "age": frozenset({"DATE", "CARDINAL"}),  # spaCy takes "45 years old" for a date
-    **dict.fromkeys("salary budget revenue income profit loss fee fine wage".split(), frozenset({"MONEY"})),
+    # a sum, which wire copy often gives as a bare figure ("Revs 11.5 mln vs 13.0 mln")
+    **dict.fromkeys("salary budget revenue income profit loss fee fine wage".split(), SUMS),
 }
 # "what position does X hold?", "how is X described?": what the text calls X, a phrase set beside its name
 ROLE_WORDS = frozenset({"position", "role", "title", "job", "post", "office", "rank", "occupation", "profession"})
@@ -598,6 +599,7 @@ class ExtractiveAnswerer:
                 spans = [*spans, *_field_value(sentence.analysis, text, asked)]
             nones = _none_of(sentence.analysis, text, said_of) if counted else []
             spans = [*spans, *nones]  # "How many people died?": "No deaths were reported"
+            spans = [*spans, *_compared(sentence.analysis, text, said_of)]  # "Net 22.3 mln vs 20.4 mln"
             for span in spans:
                 span = span if span.label == QUOTE else _past_asked_head(span, text, asked)  # a quote stays whole
                 if question.possessed:  # "Which company's board…?": "Orrin Labs" of "the Orrin Labs board"
@@ -1501,6 +1503,21 @@ def _field_value(sentence: SentenceAnalysis, text: str, asked: set[str]) -> list
         return []
     name = {stem(w.lower()) for w in _WORDS.findall(line.group(1))} - _FUNCTION_WORDS
     return [Span(line.start(2), line.end(2), FIELD)] if name and name <= asked else []
+
+
+_COMPARED = re.compile(r"(?<![\w,.])([A-Z][a-z]*\.?(?:\s+[a-z]+\.?){0,2})\s+((?:\d[\d,.]*|[a-z]+)(?:\s+(?:mln|bln|"
+                       r"billion|million|dlrs|cts|pct|stg))*)\s+vs\.?\s")
+
+
+def _compared(sentence: SentenceAnalysis, text: str, said_of: set[str]) -> list[Span]:
+    """The first of the two figures a line of a wire table compares, this period's ("Net 22.3 mln vs 20.4 mln",
+    "Revs 11.5 mln vs 13.0 mln"), when the question names the line in its words or the lexicon's ("revenue" for
+    "Revs"). Labelled as a field's value."""
+    found = []
+    for m in _COMPARED.finditer(text, sentence.start, sentence.end):
+        if {stem(w.lower().rstrip(".")) for w in m.group(1).split()} & said_of:
+            found.append(Span(m.start(2), m.end(2), FIELD))
+    return found
 
 
 QUOTE = "QUOTE"  # the label of words the text quotes

@@ -323,3 +323,19 @@ def test_a_name_is_written_with_a_capital(analyzer):
     found = [text[e.start:e.end] for s in sentences
              for e in _spans_of_type(s, text, frozenset({"ORG"}), "company", False)]
     assert "Bellgate Corp" in found and "cts" not in found
+
+
+def test_a_wire_table_line_gives_this_period_s_figure_for_the_line_the_question_names(analyzer):
+    from rag.answer import _compared, other_words, stem
+
+    text = "Shr 41 cts vs 39 cts\n Net 22.3 mln vs 20.4 mln\n Revs 631.1 mln vs 644.8 mln\n"
+    sentences = analyzer.articles([text])[0]
+
+    def figures(*words):
+        said = {r for w in words for r in (stem(w), *other_words().get(stem(w), ()))}
+        return [text[s.start:s.end] for sentence in sentences for s in _compared(sentence, text, said)]
+
+    assert figures("net", "income") == ["22.3 mln"]
+    assert figures("revenue") == ["631.1 mln"]  # "Revs", as the lexicon says it
+    assert figures("earn") == ["22.3 mln"]  # earnings: the net
+    assert figures("dividend") == []

@@ -631,8 +631,11 @@ class ExtractiveAnswerer:
                 placed = False
                 closeness = _closeness(sentence.analysis, text, span, weights,
                                        _explained(sentence.analysis, text, span), numbers_at)
-                if span.label == PURPOSE and closeness < MIN_PURPOSE_CLOSENESS:
-                    continue  # "to" and a verb is a purpose only beside what the question asks about
+                if span.label == PURPOSE and (closeness < MIN_PURPOSE_CLOSENESS or stem(
+                        words.split()[0].lower()) in asked):
+                    continue  # "to" and a verb is a purpose only beside what the question asks about, and not
+                    # the question's own verb ("ordered securities houses to report…" for "Why did it order them
+                    # to report…?": what was ordered, not why)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred or (
                     "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) else 0.0
@@ -1412,9 +1415,12 @@ REASON = "REASON"  # the label of a candidate that gives a reason or a purpose
 PURPOSE = "PURPOSE"  # the label of a purpose said by "to" and a verb alone
 _REASON_BEFORE = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\s+result\s+of|thanks\s+to|"
                             r"on\s+account\s+of|in\s+order\s+to|so\s+as\s+to|so\s+that|for(?=\s+fear\s+of)|"
-                            r"in\s+response\s+to|(?:strikes?|protests?|disputes?|rows?|clash(?:es)?|walkouts?|"
+                            r"in\s+response\s+to|aimed\s+at|in\s+an?\s+(?:bid|effort|attempt)\s+to|"
+                            r"with\s+the\s+aim\s+of|(?:designed|intended)\s+to|"
+                            r"(?:strikes?|protests?|disputes?|rows?|clash(?:es)?|walkouts?|"
                             r"anger|outrage|concerns?|fears?|lawsuits?|boycotts?)\s+over)\s+", re.IGNORECASE)
-# "a three-day strike over pay": what a conflict is over is its cause
+# "a three-day strike over pay": what a conflict is over is its cause; "the order was aimed at preventing…": its
+# purpose
 _CLAUSE_END = re.compile(r"[,;:()]|\.(?:\s|$)|\s[-–—]\s")
 
 

@@ -339,3 +339,17 @@ def test_a_wire_table_line_gives_this_period_s_figure_for_the_line_the_question_
     assert figures("revenue") == ["631.1 mln"]  # "Revs", as the lexicon says it
     assert figures("earn") == ["22.3 mln"]  # earnings: the net
     assert figures("dividend") == []
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("The order was aimed at preventing large investors from manipulating the exchange.",
+     "preventing large investors from manipulating the exchange"),
+    ("The agency cited concerns over the company's asset quality.", "the company's asset quality"),
+    ("Workers began a three-day strike over pay, halting most trains.", "pay"),
+    ("The bank cut rates in an effort to revive lending.", "revive lending"),
+])
+def test_news_ways_of_giving_a_reason_or_a_purpose(analyzer, text, reason):
+    from rag.answer import REASON, _reasons
+
+    sentence = analyzer.articles([text])[0][0]
+    assert [(text[s.start:s.end], s.label) for s in _reasons(sentence, text)] == [(reason, REASON)]

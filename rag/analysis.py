@@ -184,7 +184,7 @@ class Analyzer:
         with self._lock:
             doc = self.nlp(_RUN.sub(_first_mark, text))
             if (request := _REQUEST.match(text)) and not any(t.lower_ in _WH for t in doc):
-                text = asked_for(text, request, doc)
+                text = _asked_for(text, request, doc)
                 doc = self.nlp(_RUN.sub(_first_mark, text))
         carried = _CARRIED.search(text)
         return question_from_doc(text, doc, carried.start() if carried else len(text))
@@ -206,7 +206,7 @@ _REQUEST = re.compile(r"\s*(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:ple
                       r"this|that|these|those|his|her|its|their)\s)", re.IGNORECASE)
 
 
-def asked_for(text: str, request: re.Match, doc) -> str:
+def _asked_for(text: str, request: re.Match, doc) -> str:
     """A request for a thing asked as the question it is: "Name the Mongolian official Pak met." -> "What is
     the Mongolian official Pak met?", "List the areas the talks stressed" -> "What are the areas the talks
     stressed?" (plural when the thing asked for is)."""

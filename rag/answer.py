@@ -1646,14 +1646,19 @@ def _past_asked_head(span: Span, text: str, asked: set[str]) -> Span:
     return Span(match.end(), span.end, span.label)
 
 
+_PARTITIVE = frozenset("spectrum range variety number host series array set list kind type sort lot couple "
+                       "handful dozen pair".split())  # "a range of topics" names topics
+
+
 def _phrases(sentence: SentenceAnalysis, text: str) -> list[Span]:
     """The sentence's noun chunks, each joined with the chunks that follow it after "of" or right after it
     (the chunker may cut a hyphenated word: "Vice-" "Minister")."""
     chunks, phrases = sorted(sentence.chunks, key=lambda c: c.start), []
     for chunk in chunks:
         between = text[phrases[-1].end:chunk.start] if phrases else " "
-        if not between or _OF.fullmatch(between):
-            phrases[-1] = Span(phrases[-1].start, chunk.end, phrases[-1].label)
+        if not between or _OF.fullmatch(between):  # "a broad range of topics": of topics
+            label = chunk.label if between and phrases[-1].label in _PARTITIVE else phrases[-1].label
+            phrases[-1] = Span(phrases[-1].start, chunk.end, label)
         else:
             phrases.append(chunk)
     return phrases

@@ -228,3 +228,10 @@ def test_what_was_done_is_dated_by_another_article_reporting_it_when_the_lead_on
 def test_questions_as_people_type_them(seed_client, question, short):
     data = seed_client.post("/api/ask", json={"question": question}).get_json()
     assert data["answered"] and data["short_answer"]["text"] == short
+
+
+def test_what_was_discussed_is_read_from_the_topics_the_dialogue_covered(seed_client):
+    # "The dialogue covered a broad spectrum of topics, including the potential for enhanced friendly relations…"
+    data = seed_client.post("/api/ask", json={"question": "What topics were discussed?"}).get_json()
+    assert data["answered"] and "covered a broad spectrum of topics" in data["answer"]
+    assert "friendly relations" in data["short_answer"]["text"]  # one of the topics listed, not "dialogue"

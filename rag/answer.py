@@ -253,7 +253,7 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
     if evidence.placed and evidence.short_score >= PLACED_MIN_SCORE:
         return True  # "the meeting in Ulaanbaatar" for "Where did they meet?": said outright, in other words
     if evidence.appositive and evidence.lexical >= 1.0:
-        return True  # "Who is Maren Holt?": "Brightfen chief executive Maren Holt", in a sentence about else
+        return True  # "Who is Maren Holt?": "Brightfen chief executive Maren Holt", in a quote about another thing
     if evidence.score < min_score:
         return False
     if evidence.typed and (not evidence.short or evidence.short_score < min_score):
@@ -1081,9 +1081,10 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
     # a phrase opening with a quantifier names a class or nothing, not the thing asked for; what it lists may be
     specific = [p for p in phrases if not _GENERIC.match(text, p.start, p.end)]
     spans = _phrases_and_names(sentence, phrases)
+    # a name that says what it is: "the River Tamsel" is a river; not "the Panel on Climate Change" for "what type
+    # of climate"
     named = [Span(e.start, e.end, focus) for e in sentence.entities if focus and e.label in ANY_NAME
-             and focus in _ends(_WORD.findall(_strip_determiners(text[e.start:e.end]).lower()))]  # "the River Tamsel": a river; not
-    # "the Panel on Climate Change" for "what type of climate"
+             and focus in _ends(_WORD.findall(_strip_determiners(text[e.start:e.end].lower())))]
     return [*(c for c in specific if c.label == focus), *named, *_names_beside(sentence, text, headed, spans),
             *_complements(sentence, text, spans, headed), *_instances(sentence, text, spans, headed)] \
         or ([*sentence.entities, *specific] if lead else [])

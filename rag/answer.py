@@ -559,8 +559,9 @@ class ExtractiveAnswerer:
         doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         alternatives = other_words()
-        roles = {r for t in asked - names for r in (t, *alternatives.get(t, ())) if r in _TITLE_STEMS}  # "the CEO"
         said_of = {r for t in asked - names for r in (t, *alternatives.get(t, ()))}  # "death" for "die"
+        roles = said_of & _TITLE_STEMS  # "chief executive" for "the CEO"
+        aliases = {a: t for t in weights for a in alternatives.get(t, ())}  # "chief" -> "ceo": closeness
         for sentence in pool:
             text = passages[sentence.passage_index].text
             numbers_at = _numbers_at(sentence.analysis, text, numbers)
@@ -630,7 +631,7 @@ class ExtractiveAnswerer:
                 key = words.lower()
                 placed = False
                 closeness = _closeness(sentence.analysis, text, span, weights,
-                                       _explained(sentence.analysis, text, span), numbers_at)
+                                       _explained(sentence.analysis, text, span), numbers_at, aliases)
                 if span.label == PURPOSE and (closeness < MIN_PURPOSE_CLOSENESS or stem(
                         words.split()[0].lower()) in asked):
                     continue  # "to" and a verb is a purpose only beside what the question asks about, and not
@@ -905,11 +906,10 @@ def respelled(question: str, passages: list[Passage], stored: list) -> tuple[str
             return word  # "Peace" is no misspelling of "Pearce"
         else:
             most = 1 if len(word) <= 8 else 2
-            found = [name for key, name in names.items()
-                     if abs(len(key) - len(folded)) <= most and _edits(folded, key, most) <= most]
-            if found:
-                best = min(_edits(folded, _folded(name), most) for name in found)
-                found = [name for name in found if _edits(folded, _folded(name), most) == best]
+            near = [(_edits(folded, key, most), name) for key, name in names.items()
+                    if abs(len(key) - len(folded)) <= most]
+            best = min((edits for edits, _ in near), default=most + 1)
+            found = [name for edits, name in near if edits == best <= most]
         if len(found) != 1:
             return word
         changes.append((word, found[0]))
@@ -1672,18 +1672,18 @@ def _numbers_at(sentence: SentenceAnalysis, text: str, numbers: list[str]) -> li
 
 
 def _closeness(sentence: SentenceAnalysis, text: str, span: Span, weights: dict[str, float], side: str = "",
-               numbers_at: Sequence[tuple[str, int]] = ()) -> float:
+               numbers_at: Sequence[tuple[str, int]] = (), aliases: dict[str, str] | None = None) -> float:
     """How near the span stands to the question's words in the sentence: each word's weight, falling off with
     its distance in characters from the span (a clause break counting as CLAUSE_DISTANCE more), over the weight
     of all the words (1: all right next to it).
     side: only the words "before" or "after" the span count. numbers_at: where the question's numbers stand,
-    weighed as its words ("in 2021": the figure given for 2021, not the one for 2023)."""
+    weighed as its words ("in 2021": the figure given for 2021, not the one for 2023). aliases: a word the
+    lexicon says a question's word with -> that question word ("chief" -> "ceo")."""
     nearest: dict[str, int] = {}
-    alternatives = other_words()
-    said = {alternative: term for term in weights for alternative in alternatives.get(term, ())}
+    aliases = aliases or {}
     for term, start in [*((stem(lemma), start) for lemma, start in zip(sentence.terms, sentence.term_starts)),
                         *numbers_at]:
-        term = term if term in weights else said.get(term, term)  # "chief executive" for "boss"
+        term = term if term in weights else aliases.get(term, term)  # "chief executive" for "boss"
         if term in weights and not span.start <= start < span.end and (
                 not side or (start < span.start) == (side == "before")):
             distance = span.start - start if start < span.start else start - span.end

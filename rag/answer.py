@@ -620,9 +620,11 @@ class ExtractiveAnswerer:
                     # ("1.2 kilometres") is a quantity
                 span_terms = {stem(w.lower()) for w in re.findall(r"\w+", words)}
                 if not span_terms or span_terms <= asked | _FUNCTION_WORDS or span.label in STOP_WORDS or (
-                        words.lower() in STOP_WORDS and span.label not in AMOUNTS):
+                        words.lower() in STOP_WORDS and span.label not in AMOUNTS
+                        and not (span.label in ANY_NAME | TIMES and words[:1].isupper())):
                     continue  # what the question says, or a pronoun: a noun chunk of one ("that", "they"), or one
-                    # listed as a headed phrase's item ("which" in "the Moselle, which…"); not "eight"
+                    # listed as a headed phrase's item ("which" in "the Moselle, which…"); not "eight", nor a name
+                    # or a date spelled like a stop word ("May", "US")
                 if (span.label in ANY_NAME and 2 * len(span_terms & names) > len(span_terms - _FUNCTION_WORDS)) \
                         or _initials(words) & (names | acronyms):
                     continue  # the question's own name, said in full ("PanCanadian Petroleum Ltd" for "PanCanadian

@@ -169,6 +169,28 @@ def test_a_plural_question_is_answered_by_the_whole_list(short_service):
     assert answer.answered and answer.short_answer.text == "Gdansk, Riga and Tallinn"
 
 
+NORLIT = """date 2024-06-10 Norlit names a new chief
+
+Teo Brask resigned as chief executive of Norlit on Friday. Teo Brask joined Norlit in 2009 and led its move into \
+ferries in 2015. The board called off the sale of the ferry arm in May.
+"""
+
+
+@pytest.fixture(scope="module")
+def norlit_service(tmp_path_factory, embedder, analyzer):
+    folder = tmp_path_factory.mktemp("norlit")
+    (folder / "norlit-ferries.txt").write_text(NORLIT, encoding="utf-8")
+    service = build_service(make_settings(tmp_path_factory.mktemp("norlit-store")), embedder, analyzer)
+    service.ingest([folder], progress=False)
+    yield service
+    clear_chroma_cache()
+
+
+def test_a_month_spelled_like_a_stop_word_is_a_date(norlit_service):
+    answer = norlit_service.ask("When did the board call off the sale of the ferry arm?")
+    assert answer.answered and answer.short_answer.text == "May"
+
+
 def test_a_question_asking_for_a_name_is_declined_when_no_name_is_given(short_service):
     # the article names the service ("branded Openline") but not the department: "the physics department" is
     # no name

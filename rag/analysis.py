@@ -93,6 +93,8 @@ class QuestionAnalysis:
     plural: bool = False  # its focus noun is plural ("What crops…?"): all the things a list names answer it
     ahead: bool = False  # asks about the next of something ("Where will the next round of talks be held?")
     possessed: str = ""  # "board" in "Which company's board…?": the answer is whose it is
+    phrasal: tuple[str, ...] = ()  # its verbs with their particles ("come out", "set up"), which mean more than
+    # the verb alone: "When did the game come out?" asks when it was released
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -369,7 +371,9 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                             any(t.lemma_.lower() == focus and t.tag_ in ("NNS", "NNPS") for t in tokens),
                             any(t.lower_ in _AHEAD and t.ent_type_ not in ("DATE", "TIME") for t in tokens
                                 if t.idx < names_end),
-                            _possessed(doc, wh_token) if wh in ("what", "which") else "")
+                            _possessed(doc, wh_token) if wh in ("what", "which") else "",
+                            tuple(dict.fromkeys(f"{t.head.lemma_.lower()} {t.lower_}" for t in tokens
+                                                if t.idx < names_end and _particle(t))))
 
 
 def _possessed(doc, wh_token) -> str:
@@ -381,6 +385,16 @@ def _possessed(doc, wh_token) -> str:
 
 
 _AHEAD = {"next", "upcoming", "forthcoming"}  # not in "next year", which names a time
+
+
+_PARTICLES = {"up", "down", "out", "off", "over", "in", "on", "back", "away"}
+
+
+def _particle(token) -> bool:
+    """A verb's particle: tagged so, or an adverb like one right after the verb (the small model may read "When
+    did the chief executive step down?" as the noun "step" and the adverb "down")."""
+    return (token.head.pos_ == "VERB" or token.head.dep_ == "ROOT") and (token.dep_ == "prt" or (
+        token.dep_ == "advmod" and token.i == token.head.i + 1 and token.lower_ in _PARTICLES))
 
 
 _NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}

@@ -436,8 +436,9 @@ class ExtractiveAnswerer:
         framing = _FRAMING_WORDS if _side_sources(question.own_text or question.text, passages) else {stem("accord")}
         asked = {t: w for t, w in weights.items() if t not in names and t != kind and t not in framing}
         dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.own_text or question.text)
+        alternatives = question_words(question)
         for sentence, similarity in zip(sentences, dense):
-            held = said_otherwise(weights, sentence.lemmas)
+            held = said_otherwise(weights, sentence.lemmas, alternatives)
             sentence.dense = float(similarity)
             sentence.lexical = _share(weights, held)
             sentence.covers = _share(asked, held) if asked else 1.0
@@ -558,7 +559,7 @@ class ExtractiveAnswerer:
         affiliation = stem(question.asked_verb or question.root) in AFFILIATION  # whom someone stands for
         doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
-        alternatives = other_words()
+        alternatives = question_words(question)
         said_of = {r for t in asked - names for r in (t, *alternatives.get(t, ()))}  # "death" for "die"
         roles = said_of & _TITLE_STEMS  # "chief executive" for "the CEO"
         aliases = {a: t for t in weights for a in alternatives.get(t, ())}  # "chief" -> "ceo": closeness
@@ -1758,14 +1759,28 @@ def other_words() -> dict[str, frozenset[str]]:
     for line in QUESTION_WORDS.read_text(encoding="utf-8").splitlines():
         word, colon, others = line.partition(":")
         if colon and not word.lstrip().startswith("#"):
-            key = stem(word.strip().lower())
+            key = " ".join(stem(w) for w in word.lower().split())  # "come out": a verb and its particle
             found[key] = found.get(key, frozenset()) | {stem(w.lower()) for w in others.split()} - {key}
     return found
 
 
-def said_otherwise(weights: dict[str, float], terms: frozenset[str]) -> frozenset[str]:
-    """A sentence's terms, plus the question's terms it says in other words (one way only)."""
-    alternatives = other_words()
+def question_words(question: QuestionAnalysis) -> dict[str, frozenset[str]]:
+    """The lexicon's words for this question's: a verb with its particle is looked up whole, and what the
+    lexicon says it with counts for the verb ("released" for "come" in "When did the game come out?")."""
+    found = other_words()
+    more: dict[str, frozenset[str]] = {}
+    for phrase in question.phrasal:
+        verb, particle = map(stem, phrase.split(" ", 1))
+        if f"{verb} {particle}" in found:
+            more[verb] = more.get(verb, found.get(verb, frozenset())) | found[f"{verb} {particle}"]
+    return {**found, **more} if more else found
+
+
+def said_otherwise(weights: dict[str, float], terms: frozenset[str],
+                   alternatives: dict[str, frozenset[str]] | None = None) -> frozenset[str]:
+    """A sentence's terms, plus the question's terms it says in other words (one way only; alternatives: the
+    question's, see question_words)."""
+    alternatives = other_words() if alternatives is None else alternatives
     return terms | {t for t in weights if t not in terms and not alternatives.get(t, frozenset()).isdisjoint(terms)}
 
 

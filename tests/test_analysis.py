@@ -121,6 +121,17 @@ def test_the_question_says_whether_it_asks_about_the_next_of_something(analyzer,
     assert analyzer.question(question).ahead is ahead
 
 
+@pytest.mark.parametrize("question, phrasal", [
+    ("When did the game come out?", ("come out",)),
+    ("When did the chief executive step down?", ("step down",)),  # the model reads a noun and an adverb
+    ("Who set up the company and when did it shut down?", ("set up", "shut down")),
+    ("When did the minister come to Ulaanbaatar?", ()),  # a preposition, not a particle
+    ("Who stepped into the role quickly?", ()),
+])
+def test_the_question_s_verbs_with_their_particles(analyzer, question, phrasal):
+    assert analyzer.question(question).phrasal == phrasal
+
+
 def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):
     assert analyzer.names("Who did Ilse Varga meet in Amberlin on Monday?") == ["Ilse Varga", "Amberlin", "Monday"]
     assert analyzer.names("Which country hosted North Korea's vice foreign minister?") == ["North Korea"]

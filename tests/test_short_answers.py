@@ -186,6 +186,12 @@ def norlit_service(tmp_path_factory, embedder, analyzer):
     clear_chroma_cache()
 
 
+def test_a_verb_and_its_particle_are_said_as_the_lexicon_says(norlit_service):
+    # "step down": "resigned" (rag/lexicon/question_words.txt); not the year Teo Brask joined
+    answer = norlit_service.ask("When did Teo Brask step down?")
+    assert answer.answered and answer.short_answer.text == "Friday"
+
+
 def test_a_month_spelled_like_a_stop_word_is_a_date(norlit_service):
     answer = norlit_service.ask("When did the board call off the sale of the ferry arm?")
     assert answer.answered and answer.short_answer.text == "May"

@@ -130,7 +130,7 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
     if wh in ("who", "whom", "whose"):
         return PEOPLE
     if wh == "where":
-        return PLACES
+        return PLACES | {"NORP"} if asks_origin(question) else PLACES  # "his Mongolian counterpart"
     if wh == "when":
         return TIMES
     if wh == "how":
@@ -149,7 +149,28 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
     return None
 
 
+def asks_origin(question: QuestionAnalysis) -> bool:
+    """ "Where is Pak Myong Ho from?", "What country does Gombosuren come from?": the place a person or a thing
+    belongs to ("North Korea's Vice-Minister, Pak Myong Ho"), not where the story happens."""
+    return question.wh in ("where", "what", "which") and bool(_FROM_END.search(question.own_text or question.text))
+
+
+_FROM_END = re.compile(r"\bfrom\s*\??\s*$", re.IGNORECASE)
+
 _VALUE_STEMS = frozenset(map(stem, VALUE_WORDS))
+# nouns naming a kind of thing its type alone says ("Which country…?": any country), not a relation to another
+# ("the capital of", "the population of")
+TYPE_WORDS = frozenset("person people individual man woman company firm organization organisation group country "
+                       "nation city town state place region province county continent island village year date day "
+                       "month decade century time number amount percentage percent nationality religion language "
+                       "name".split())
+
+
+def _relation_asked(question: QuestionAnalysis) -> bool:
+    """ "What is the capital of Mongolia?", "What was the population of Warsaw?": a noun of a relation to what
+    follows "of", other than a kind its type says (TYPE_WORDS)."""
+    return question.wh in ("what", "which") and question.focus not in TYPE_WORDS and bool(re.search(
+        rf"\b{re.escape(question.focus)}\w*\s+of\b", question.own_text or question.text, re.IGNORECASE))
 
 
 def _asks_value(question: QuestionAnalysis) -> bool:
@@ -435,6 +456,9 @@ class ExtractiveAnswerer:
         # nor the words that say who reported it ("according to the Harbour Ledger", "the article Gadget Post wrote")
         framing = _FRAMING_WORDS if _side_sources(question.own_text or question.text, passages) else {stem("accord")}
         asked = {t: w for t, w in weights.items() if t not in names and t != kind and t not in framing}
+        if not asked and kind in weights and _relation_asked(question):
+            asked = {kind: weights[kind]}  # "What is the capital of Mongolia?": nothing else is asked, and the
+            # relation must be said ("Ulaanbaatar" in a sentence about the talks does not say it is the capital)
         dense = np.stack([s.vector for s in sentences]) @ self.embedder.embed_query(question.own_text or question.text)
         alternatives = question_words(question)
         for sentence, similarity in zip(sentences, dense):
@@ -451,7 +475,7 @@ class ExtractiveAnswerer:
         """The question's words weighted by their rarity among the candidate sentences (a word every sentence
         holds is the story's topic and says little); names weigh half: retrieval has found their story."""
         names = {stem(t) for t in question.name_terms}
-        rarity = _rarity(map(stem, question.terms), sentence_terms)
+        rarity = _rarity([t for t in map(stem, question.terms) if t not in _UNSAID], sentence_terms)
         return {t: (0.5 if t in names else 1.0) * w for t, w in rarity.items()}
 
     def select(self, ranked: list[Sentence], lead: Sentence | None = None) -> list[Sentence]:
@@ -548,7 +572,9 @@ class ExtractiveAnswerer:
             c.label == focus for s in pool for c in _phrases(s.analysis, passages[s.passage_index].text))
         called = asks_what_subject_is_called(question)
         naming = asks_for_a_name(question)
-        subject = {stem(t) for t in question.subject_names}  # of a question about what its subject did
+        origin = asks_origin(question)
+        subject = {stem(t) for t in question.subject_names or (question.name_terms if origin else ())}
+        # of a question about what its subject did, or where it is from
         counted = set(map(stem, _counted_words(question)))
         asks_saying = bool(SAYING & {question.root, question.asked_verb})
         lasting = question.wh == "how" and question.focus == "long"  # how long: a duration or a length
@@ -556,7 +582,8 @@ class ExtractiveAnswerer:
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
         undergoing = _undergoing(question_text) if question.wh == "what" else set()
-        affiliation = stem(question.asked_verb or question.root) in AFFILIATION  # whom someone stands for
+        affiliation = origin or stem(question.asked_verb or question.root) in AFFILIATION  # whom someone stands
+        # for, where someone is from
         doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         alternatives = question_words(question)
@@ -645,7 +672,8 @@ class ExtractiveAnswerer:
                     "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) else 0.0
                 # a person for who (also a name the model mistyped after a title: "chief executive Maren Holt"),
                 # a place for where…
-                if types is not None and span.label in PLACES and types & PLACES:
+                if types is not None and span.label in PLACES and types & PLACES and not origin:  # where someone
+                    # is from: not where events happened; and the place qualifying a noun says it ("Estonia's minister")
                     if _possessive(text, span):
                         score -= 0.3  # "North Korea's minister": it qualifies the noun after it, no place of events
                     if _locative(text, span):
@@ -1300,6 +1328,7 @@ _PLANNED_BEFORE = re.compile(r"\b(?:will|shall|(?:is|are)\s+(?:scheduled|due|exp
 _PLANNED_QUESTION = re.compile(r"\b(?:will|shall|(?:is|are)\s+(?:\S+\s+){0,6}?(?:scheduled|due|expected|set|planned|"
                                r"going)\s+to)\b")  # "When is the Kaldor strike set to end?"
 _PARTICIPLE = re.compile(r"\w+(?:ed|en)\b")
+_BY = re.compile(r"\s+by\b")
 _REDUCED_BEFORE = re.compile(r",\s*$")  # "static friction, generated between…": a participle after a comma
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
@@ -1319,8 +1348,10 @@ def _answer_side(question: QuestionAnalysis, sentence: SentenceAnalysis, text: s
         return None
     if question.past and _PLANNED_BEFORE.search(text[max(sentence.start, at - 40):at]):
         return None  # "Who did Varga meet?": not "Varga is scheduled to meet students"
+    participle = _PARTICIPLE.match(text, at)
     passive_sentence = bool(_PASSIVE_BEFORE.search(text[max(sentence.start, at - 40):at])) or (
-        bool(_PARTICIPLE.match(text, at)) and bool(_REDUCED_BEFORE.search(text, max(sentence.start, at - 3), at)))
+        participle is not None and (bool(_REDUCED_BEFORE.search(text, max(sentence.start, at - 3), at))
+                                    or bool(_BY.match(text, participle.end()))))  # "conferences hosted by Mongolia"
     # the doer stands before an active verb and after a passive one ("was challenged by X"); the thing done
     # to, the other way round
     return at, "after" if (question.asked_role == "subject") == passive_sentence else "before"
@@ -1886,6 +1917,9 @@ def _article_words(article_ids: set[str], passages: list[Passage], stored: list)
 
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+# words a question uses of the text or of an event at large, which no sentence needs to say ("Which pandemic is
+# mentioned?", "When did the visit happen?"): not weighed as the question's words
+_UNSAID = frozenset(map(stem, {"mention", "happen", "occur"}))
 _FRAMING_WORDS = frozenset(map(stem, {"accord", "write", "publish", "report", "cover", *ARTICLE_WORDS}))
 
 

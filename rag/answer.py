@@ -135,6 +135,8 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
         return TIMES
     if wh == "how":
         if focus in ("many", "much"):  # "how many days": the model types "63 days" as a date
+            if focus == "much" and VALUE_WORDS & set(question.terms):
+                return SUMS  # "How much did the canals cost?": a sum, not the hectares they water
             return AMOUNTS | TIMES if _counted_words(question) & TIME_UNITS else AMOUNTS
         if focus in ("long", "old", "often"):
             return TIMES | AMOUNTS
@@ -669,7 +671,8 @@ class ExtractiveAnswerer:
                     # to report…?": what was ordered, not why)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 score += 0.15 if span.label in preferred or (
-                    "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) else 0.0
+                    "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) or (
+                    "MONEY" in preferred and span.label == "CARDINAL" and _CURRENCY.match(text, span.end)) else 0.0
                 # a person for who (also a name the model mistyped after a title: "chief executive Maren Holt"),
                 # a place for where…
                 if types is not None and span.label in PLACES and types & PLACES and not origin:  # where someone
@@ -1122,6 +1125,12 @@ def _spans_of_type(sentence: SentenceAnalysis, text: str, types: frozenset[str] 
 
 
 _UNIT = re.compile(r"\s+([a-z]+)\b(?![-'’])")
+# a sum the small model takes for a bare number: "2.8 million thalers", "240 mln dlrs"
+_CURRENCY = re.compile(r"\s+(?:dollars?|dlrs?|euros?|pounds?|stg|sterling|yen|yuan|renminbi|rupees?|francs?|crowns?|"
+                       r"kron(?:a|e|or|er)|zloty|forints?|koruna|lira|lire|pesos?|reais|real|rand|roubles?|rubles?|won|"
+                       r"dinars?|dirhams?|riyals?|rials?|shekels?|baht|ringgit|rupiah|dong|naira|shillings?|cedis?|"
+                       r"florins?|guilders?|marks?|thalers?|ducats?|levs?|lei|hryvnias?|tenge|taka|pence|cents?|cts)\b",
+                       re.IGNORECASE)
 
 
 def _with_unit(span: Span, text: str, asked: set[str]) -> Span:

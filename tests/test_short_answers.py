@@ -174,7 +174,8 @@ NORLIT = """date 2024-06-10 Norlit names a new chief
 Teo Brask resigned as chief executive of Norlit on Friday. Teo Brask joined Norlit in 2009 and led its move into \
 ferries in 2015. The board called off the sale of the ferry arm in May. Estonia's former transport minister, Ivo \
 Sarn, will chair the board until it meets in Tallinn. Norlit will show its new ferry at trade fairs hosted by the \
-Baltic Ports Council.
+Baltic Ports Council. The ferry arm is worth more than its 12 ferries: the board values it at 40 million \
+thalers. A new quay on 3 hectares of reclaimed land cost 9 million thalers.
 """
 
 
@@ -214,6 +215,15 @@ def test_a_word_about_the_text_itself_is_not_asked_of_the_evidence(norlit_servic
     # no sentence says "mentioned": the council is what is asked for
     answer = norlit_service.ask("Which council is mentioned?")
     assert answer.answered and answer.short_answer.text == "Baltic Ports Council"
+
+
+@pytest.mark.parametrize("question, short", [
+    ("How much is the ferry arm worth?", "40 million thalers"),  # a sum in a currency the model takes for a count
+    ("How much did the new quay cost?", "9 million thalers"),  # a cost is a sum, not the hectares it covers
+])
+def test_how_much_something_costs_or_is_worth_is_a_sum(norlit_service, question, short):
+    answer = norlit_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short
 
 
 def test_a_relation_the_question_asks_must_be_said(norlit_service):

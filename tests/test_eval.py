@@ -27,6 +27,11 @@ REPORTS_BASELINE = ROOT / "eval" / "baselines" / "reports.json"
 PHRASINGS_SET = ROOT / "eval" / "sets" / "phrasings.jsonl"  # the seed corpus asked as people type
 PHRASINGS_BASELINE = ROOT / "eval" / "baselines" / "phrasings.json"
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
+REPORTS = Path(__file__).parent / "fixtures" / "reports"
+# questions as a reader types them first (eval/README.md): the set, its corpus and its baseline
+CASUAL = {name: (ROOT / "eval" / "sets" / f"{name}.jsonl", corpus, ROOT / "eval" / "baselines" / f"{name}.json")
+          for name, corpus in [("casual", ROOT / "corpus"), ("casual-seed", ROOT / "corpus"),
+                               ("casual-fixture", ARTICLES), ("casual-reports", REPORTS)]}
 
 
 # --- metrics on hand-made samples -------------------------------------------------------------------
@@ -177,6 +182,15 @@ def test_the_shipped_fixture_set_is_valid_and_its_gold_articles_exist():
     assert {doc for q in questions for doc in q.docs} <= article_ids
 
 
+@pytest.mark.parametrize("name", sorted(CASUAL))
+def test_the_casual_sets_gold_articles_exist_and_give_their_answers(name):
+    path, corpus, _ = CASUAL[name]
+    articles = {a.id: f"{a.title}\n{a.date}\n{a.body}" for a in load_articles(corpus).articles}
+    for question in load_questions(path):
+        assert set(question.docs) <= set(articles), question.id
+        assert all(any(answer in articles[doc] for doc in question.docs) for answer in question.answers), question.id
+
+
 # --- the fixture set against the committed baseline ------------------------------------------------------
 @pytest.fixture(scope="module")
 def fixture_run(corpus_service):
@@ -205,20 +219,40 @@ def phrasings_run(seed_service):
 
 
 @pytest.fixture(scope="module")
-def reports_run(tmp_path_factory, embedder, analyzer):
+def reports_service(tmp_path_factory, embedder, analyzer):
     from tests.conftest import ingested
 
-    with ingested(tmp_path_factory, "reports-eval", embedder, analyzer, ROOT / "tests" / "fixtures" / "reports") \
-            as service:
-        yield evaluate(InProcessTarget(service), load_questions(REPORTS_SET), top_k=10, progress=False,
-                       meta={"question_set": "eval/sets/reports.jsonl"})
+    with ingested(tmp_path_factory, "reports-eval", embedder, analyzer, REPORTS) as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+def reports_run(reports_service):
+    return evaluate(InProcessTarget(reports_service), load_questions(REPORTS_SET), top_k=10, progress=False,
+                    meta={"question_set": "eval/sets/reports.jsonl"})
+
+
+@pytest.fixture(scope="module")
+def casual_runs(request):
+    """Each casual set run on the service of its corpus, as needed."""
+    services = {ROOT / "corpus": "seed_service", ARTICLES: "corpus_service", REPORTS: "reports_service"}
+    runs = {}
+
+    def run(name: str):
+        if name not in runs:
+            path, corpus, _ = CASUAL[name]
+            runs[name] = evaluate(InProcessTarget(request.getfixturevalue(services[corpus])), load_questions(path),
+                                  top_k=10, progress=False, meta={"question_set": f"eval/sets/{name}.jsonl"})
+        return runs[name]
+    return run
 
 
 @pytest.mark.parametrize("run_name, baseline_path", [("fixture_run", BASELINE), ("seed_run", SEED_BASELINE),
                                                      ("reports_run", REPORTS_BASELINE),
-                                                     ("phrasings_run", PHRASINGS_BASELINE)])
+                                                     ("phrasings_run", PHRASINGS_BASELINE),
+                                                     *((name, CASUAL[name][2]) for name in sorted(CASUAL))])
 def test_question_sets_are_no_worse_than_their_committed_baselines(request, run_name, baseline_path):
-    run = request.getfixturevalue(run_name)
+    run = request.getfixturevalue("casual_runs")(run_name) if run_name in CASUAL else request.getfixturevalue(run_name)
     baseline = load_baseline(baseline_path)
     assert baseline["metrics"]["questions"] == run.overall["questions"], \
         "the question set changed: rewrite the baseline (eval/README.md)"

@@ -592,6 +592,9 @@ class ExtractiveAnswerer:
         said_of = {r for t in asked - names for r in (t, *alternatives.get(t, ()))}  # "death" for "die"
         roles = said_of & _TITLE_STEMS  # "chief executive" for "the CEO"
         aliases = {a: t for t in weights for a in alternatives.get(t, ())}  # "chief" -> "ceo": closeness
+        surnames = {passages[s.passage_index].text[e.start:e.end].split()[-1] for s in pool
+                    for e in s.analysis.entities if e.label == "PERSON" and " " in passages[s.passage_index].text[
+                        e.start:e.end].strip()} if types is not None and "PERSON" not in types else set()
         for sentence in pool:
             text = passages[sentence.passage_index].text
             numbers_at = _numbers_at(sentence.analysis, text, numbers)
@@ -660,6 +663,8 @@ class ExtractiveAnswerer:
                     continue  # the question's own name, said in full ("PanCanadian Petroleum Ltd" for "PanCanadian
                     # Petroleum's", "Court of Maritime Appeals" for "the CMA"); not "the University of Chicago" for a
                     # question about Chicago
+                if words in surnames and span.label != "PERSON":
+                    continue  # "Varga was accompanied by…", tagged an organization: Ilse Varga, named in full nearby
                 key = words.lower()
                 placed = False
                 closeness = _closeness(sentence.analysis, text, span, weights,
@@ -670,6 +675,8 @@ class ExtractiveAnswerer:
                     # the question's own verb ("ordered securities houses to report…" for "Why did it order them
                     # to report…?": what was ordered, not why)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
+                if roles and span.label == "PERSON":  # "Who is Serevia's trade minister?"
+                    score += SIDE_WEIGHT * _title_fit(text, phrases, span, said_of - names, names, question_text)
                 score += 0.15 if span.label in preferred or (
                     "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) or (
                     "MONEY" in preferred and span.label == "CARDINAL" and _CURRENCY.match(text, span.end)) else 0.0
@@ -1044,6 +1051,31 @@ def _titled(text: str, span: Span) -> bool:
     """The name follows a person's title: "chief executive Maren Holt", "Mayor Clara Ventis"."""
     before = _WORD_BEFORE.search(text, max(0, span.start - 30), span.start)
     return before is not None and before.group(1).lower() in _PERSON_TITLES
+
+
+def _title_fit(text: str, phrases: list[Span], span: Span, said_of: set[str], names: set[str],
+               question_text: str) -> int:
+    """How the title before a person's name fits the one the question asks about: 1 when it holds every word the
+    question asks with, and names only what the question names ("Serevian Trade Minister Petra Odell" for "Who is
+    Serevia's trade minister?"); -1 when it names another rank ("Vice Foreign Minister Ilse Varga" for "Who is
+    Ostmere's foreign minister?"); else 0."""
+    phrase = next((p for p in phrases if p.start <= span.start and span.end <= p.end), None)
+    if phrase is None or phrase.start == span.start:
+        return 0
+    words = _WORD.findall(text[phrase.start:span.start])
+    ranks = {_RANKS[w.lower()] for w in words if w.lower() in _RANKS}
+    if ranks - {_RANKS[w] for w in re.findall(r"[\w-]+", question_text) if w in _RANKS}:
+        return -1
+    named = [stem(w.lower().removesuffix("'s").removesuffix("’s")) for w in words if w[:1].isupper()]
+    named = [w for w in named if w not in said_of and w not in _TITLE_STEMS and w not in _RANKS]
+    if not said_of or not said_of <= {stem(w.lower()) for w in words} or not all(
+            any(w.startswith(n) or n.startswith(w) for n in names) for w in named):
+        return 0  # "Serevian Foreign Minister Dario Kellan" is no answer to "Who is Ostmere's foreign minister?"
+    return 1
+
+
+_RANKS = {"vice": "vice", "deputy": "vice", "assistant": "assistant"}  # another role than the title's; "former"
+# is another time ("Who ran Ravel?": "the former Ravel chief Tomas Brandt")
 
 
 def _titled_as_asked(text: str, phrase: Span, span: Span, roles: set[str]) -> bool:

@@ -387,14 +387,14 @@ def _possessed(doc, wh_token) -> str:
 _AHEAD = {"next", "upcoming", "forthcoming"}  # not in "next year", which names a time
 
 
-_PARTICLES = {"up", "down", "out", "off", "over", "in", "on", "back", "away"}
+PARTICLES = frozenset({"up", "down", "out", "off", "over", "in", "on", "back", "away"})
 
 
 def _particle(token) -> bool:
     """A verb's particle: tagged so, or an adverb like one right after the verb (the small model may read "When
     did the chief executive step down?" as the noun "step" and the adverb "down")."""
     return (token.head.pos_ == "VERB" or token.head.dep_ == "ROOT") and (token.dep_ == "prt" or (
-        token.dep_ == "advmod" and token.i == token.head.i + 1 and token.lower_ in _PARTICLES))
+        token.dep_ == "advmod" and token.i == token.head.i + 1 and token.lower_ in PARTICLES))
 
 
 _NEGATIONS = {"no", "none", "nothing", "neither", "nor", "never", "not", "n't"}

@@ -37,8 +37,8 @@ import numpy as np
 import Stemmer
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from rag.analysis import (AMOUNTS, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis, Span,
-                          english_word, without_possessive)
+from rag.analysis import (AMOUNTS, PARTICLES, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis,
+                          Span, english_word, without_possessive)
 from rag.embedding import Embedder
 from rag.followup import Antecedent, kinds_of, standalone_question
 from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
@@ -1838,14 +1838,24 @@ def other_words() -> dict[str, frozenset[str]]:
 
 def question_words(question: QuestionAnalysis) -> dict[str, frozenset[str]]:
     """The lexicon's words for this question's: a verb with its particle is looked up whole, and what the
-    lexicon says it with counts for the verb ("released" for "come" in "When did the game come out?")."""
+    lexicon says it with counts for the verb ("released" for "come" in "When did the game come out?"); so is
+    another phrase of several words the question writes ("in charge": director, head…, counting for "charge")."""
     found = other_words()
     more: dict[str, frozenset[str]] = {}
     for phrase in question.phrasal:
         verb, particle = map(stem, phrase.split(" ", 1))
         if f"{verb} {particle}" in found:
             more[verb] = more.get(verb, found.get(verb, frozenset())) | found[f"{verb} {particle}"]
+    written = " ".join(stem(w) for w in _WORDS.findall((question.own_text or question.text).lower()))
+    terms = set(map(stem, question.terms))
+    for key in (k for k in found if " " in k and k.split()[-1] not in _PARTICLE_STEMS):
+        if f" {key} " in f" {written} ":
+            for word in set(key.split()) & terms:
+                more[word] = more.get(word, found.get(word, frozenset())) | found[key]
     return {**found, **more} if more else found
+
+
+_PARTICLE_STEMS = frozenset(map(stem, PARTICLES))
 
 
 def said_otherwise(weights: dict[str, float], terms: frozenset[str],

@@ -429,3 +429,13 @@ def test_news_ways_of_giving_a_reason_or_a_purpose(analyzer, text, reason):
 
     sentence = analyzer.articles([text])[0][0]
     assert [(text[s.start:s.end], s.label) for s in _reasons(sentence, text)] == [(reason, REASON)]
+
+
+def test_a_phrase_of_several_words_is_looked_up_in_the_lexicon_whole(analyzer):
+    from rag.answer import question_words, stem
+
+    said = question_words(analyzer.question("Who is in charge of the museum?"))[stem("charge")]
+    assert stem("director") in said and stem("head") in said
+    assert stem("director") not in question_words(analyzer.question("Who was charged with the theft?"))[stem("charge")]
+    assert stem("released") in question_words(analyzer.question("When did the game come out?"))[stem("come")]
+    assert stem("come") not in question_words(analyzer.question("When did the minister come to Tarsk?"))

@@ -130,7 +130,7 @@ def expected_types(question: QuestionAnalysis) -> frozenset[str] | None:
     if wh in ("who", "whom", "whose"):
         return PEOPLE
     if wh == "where":
-        return PLACES | {"NORP"} if asks_origin(question) else PLACES  # "his Mongolian counterpart"
+        return (PLACES | {"NORP"}) if asks_origin(question) else PLACES  # "his Mongolian counterpart"
     if wh == "when":
         return TIMES
     if wh == "how":
@@ -591,7 +591,12 @@ class ExtractiveAnswerer:
         alternatives = question_words(question)
         said_of = {r for t in asked - names for r in (t, *alternatives.get(t, ()))}  # "death" for "die"
         roles = said_of & _TITLE_STEMS  # "chief executive" for "the CEO"
+        leaving = roles and not question.past and not asked & _LEAVING_STEMS  # who holds a role now: not one who
+        # left it (unless the question asks who left, or who held it)
         aliases = {a: t for t in weights for a in alternatives.get(t, ())}  # "chief" -> "ceo": closeness
+        titled_person = question.wh in ("who", "whom") and bool(asked & _POSTS)  # "Who is X's president?"
+        gone = _gone(pool, passages, roles) if leaving else set()  # the people the text says left the post asked
+        # about, by name and by surname
         surnames = {passages[s.passage_index].text[e.start:e.end].split()[-1] for s in pool
                     for e in s.analysis.entities if e.label == "PERSON" and " " in passages[s.passage_index].text[
                         e.start:e.end].strip()} if types is not None and "PERSON" not in types else set()
@@ -663,6 +668,8 @@ class ExtractiveAnswerer:
                     continue  # the question's own name, said in full ("PanCanadian Petroleum Ltd" for "PanCanadian
                     # Petroleum's", "Court of Maritime Appeals" for "the CMA"); not "the University of Chicago" for a
                     # question about Chicago
+                if words in gone:
+                    continue  # "John Stiska has resigned as its president" for "Who is Triton's president now?"
                 if words in surnames and span.label != "PERSON":
                     continue  # "Varga was accompanied by…", tagged an organization: Ilse Varga, named in full nearby
                 key = words.lower()
@@ -676,7 +683,13 @@ class ExtractiveAnswerer:
                     # to report…?": what was ordered, not why)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
                 if roles and span.label == "PERSON":  # "Who is Serevia's trade minister?"
-                    score += SIDE_WEIGHT * _title_fit(text, phrases, span, said_of - names, names, question_text)
+                    left = _left(sentence.analysis, text, span, roles) if leaving else 0
+                    score += SIDE_WEIGHT * _title_fit(text, phrases, span, asked - names, alternatives, names,
+                                                      question_text)
+                    score -= 2 * SIDE_WEIGHT if left else 0.0  # he left another post: "Teo Brask resigned as
+                    # chairman" for "Who runs Norlit?"
+                if titled_person and span.label != "PERSON" and not _titled(text, span):
+                    score -= 4 * SIDE_WEIGHT  # "Who is Ducommun's president?": a person, not "Kierulff, Ducommun"
                 score += 0.15 if span.label in preferred or (
                     "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) or (
                     "MONEY" in preferred and span.label == "CARDINAL" and _CURRENCY.match(text, span.end)) else 0.0
@@ -1044,6 +1057,9 @@ _DANGLING = re.compile(r"[\s,]+(?:and|or|but|nor)$")
 _PERSON_TITLES = frozenset({t for t, kinds in FOCUS_TYPES.items() if kinds == {"PERSON"}} | {
     "mayor", "governor", "secretary", "ambassador", "envoy", "chief", "ceo", "mr", "mrs", "ms", "dr"})
 _TITLE_STEMS = frozenset(map(stem, _PERSON_TITLES))
+_POSTS = frozenset(map(stem, ("president", "chairman", "chairwoman", "chief", "ceo", "director", "minister", "mayor",
+                              "governor", "secretary", "ambassador", "envoy", "leader", "spokesman", "spokeswoman")))
+# a post only a person holds: "Who is X's president?" is answered by a person ("a man" may be tagged otherwise)
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\.?\s+$")
 
 
@@ -1053,22 +1069,32 @@ def _titled(text: str, span: Span) -> bool:
     return before is not None and before.group(1).lower() in _PERSON_TITLES
 
 
-def _title_fit(text: str, phrases: list[Span], span: Span, said_of: set[str], names: set[str],
-               question_text: str) -> int:
+def _title_fit(text: str, phrases: list[Span], span: Span, asked: set[str], alternatives: dict[str, frozenset[str]],
+               names: set[str], question_text: str) -> int:
     """How the title before a person's name fits the one the question asks about: 1 when it holds every word the
-    question asks with, and names only what the question names ("Serevian Trade Minister Petra Odell" for "Who is
-    Serevia's trade minister?"); -1 when it names another rank ("Vice Foreign Minister Ilse Varga" for "Who is
+    question asks with, itself or in the lexicon's words for it, and names only what the question names
+    ("Serevian Trade Minister Petra Odell" for "Who is Serevia's trade minister?", "The finance chief Piet Lorne"
+    for "Who runs Orrin Labs?"); -1 when it names another rank ("Vice Foreign Minister Ilse Varga" for "Who is
     Ostmere's foreign minister?"); else 0."""
     phrase = next((p for p in phrases if p.start <= span.start and span.end <= p.end), None)
-    if phrase is None or phrase.start == span.start:
+    if phrase is None:
         return 0
-    words = _WORD.findall(text[phrase.start:span.start])
+    start = phrase.start
+    if start == span.start:  # the model may chunk the title apart: "The finance chief" "Piet Lorne"
+        start = max((p.start for p in phrases if p.end <= span.start and not text[p.end:span.start].strip()),
+                    default=span.start)
+        if start == span.start:
+            return 0
+    words = _WORD.findall(text[start:span.start])
     ranks = {_RANKS[w.lower()] for w in words if w.lower() in _RANKS}
     if ranks - {_RANKS[w] for w in re.findall(r"[\w-]+", question_text) if w in _RANKS}:
         return -1
-    named = [stem(w.lower().removesuffix("'s").removesuffix("’s")) for w in words if w[:1].isupper()]
-    named = [w for w in named if w not in said_of and w not in _TITLE_STEMS and w not in _RANKS]
-    if not said_of or not said_of <= {stem(w.lower()) for w in words} or not all(
+    held = {stem(w.lower()) for w in words}
+    said = asked | {a for t in asked for a in alternatives.get(t, ())}
+    named = [stem(w.lower().removesuffix("'s").removesuffix("’s")) for w in words
+             if w[:1].isupper() and w.lower() not in STOP_WORDS]
+    named = [w for w in named if w not in said and w not in _TITLE_STEMS and w not in _RANKS]
+    if not asked or not all(t in held or not held.isdisjoint(alternatives.get(t, ())) for t in asked) or not all(
             any(w.startswith(n) or n.startswith(w) for n in names) for w in named):
         return 0  # "Serevian Foreign Minister Dario Kellan" is no answer to "Who is Ostmere's foreign minister?"
     return 1
@@ -1076,6 +1102,64 @@ def _title_fit(text: str, phrases: list[Span], span: Span, said_of: set[str], na
 
 _RANKS = {"vice": "vice", "deputy": "vice", "assistant": "assistant"}  # another role than the title's; "former"
 # is another time ("Who ran Ravel?": "the former Ravel chief Tomas Brandt")
+
+
+_LEAVING_BEFORE = re.compile(r"\b(?P<verb>removed|removes|removing|ousted|ousts|ousting|fired|fires|sacked|dismissed|"
+                             r"dismisses|replaced|replaces|replacing|succeeded|succeeds|succeeding)\b"
+                             r"(?!\s+(?:by|in)\b)(?P<between>(?:\s+(?!(?:and|or|but|while|then|by)\b)[\w'’-]+){0,4})"
+                             r"\s*$", re.IGNORECASE)
+_LEAVING_AFTER = re.compile(r"^(?:\s*,?\s*(?:who|which)?\s*(?:has|had|have|will|would)?\s*)"
+                            r"(?:resigned|resigns|stepped\s+down|steps\s+down|quit|quits|retired|retires)\b",
+                            re.IGNORECASE)
+_STAYING_AFTER = re.compile(r"^\s*,?\s*(?:\d+\s*,\s*)?who\s+(?:remains|will\s+remain|continues|will\s+continue|"
+                            r"becomes|will\s+become|moves|moved|(?:was|has\s+been|will\s+be)\s+(?:elected|named|"
+                            r"appointed|made))\b", re.IGNORECASE)
+_LEAVING_STEMS = frozenset(map(stem, ("remove", "oust", "fire", "sack", "dismiss", "replace", "succeed", "resign",
+                                      "step", "quit", "retire", "leave", "left", "depart", "former")))
+
+
+def _left(sentence: SentenceAnalysis, text: str, span: Span, roles: set[str]) -> int:
+    """Whether the sentence says the person left a post: removed, ousted, fired, replaced or succeeded just before
+    the name (not "replaced by X"), or resigned, stepped down, quit, retired just after it. 2 when the post is the
+    role asked about (roles: its stems), said as what the person left ("resigned as its president", "removed Ada
+    Quell as chief executive", "ousted chief executive Ada Quell") or, for one replaced or succeeded, as what the
+    newcomer got ("Evans has been elected president, succeeding James Baker"); 1 for another post; 0 when the
+    sentence does not say so, or says the person holds the role asked about still ("succeeding Lindsay Tait, who
+    remains chairman" for "Who chairs…?")."""
+    end = min(sentence.end, span.end + 80)
+    after = text[span.end:end]
+    start = max(sentence.start, span.start - 60)
+    before = _LEAVING_BEFORE.search(text[start:span.start])
+    went = _LEAVING_AFTER.match(after)
+    if not before and not went:
+        return 0
+    staying = _STAYING_AFTER.match(after)
+    if staying and roles & _clause_stems(after[staying.end():]):
+        return 0
+    post = _clause_stems(after[went.end():]) if went else set()
+    if before:
+        post |= _clause_stems(before.group("between"))
+        if re.match(r"\s*as\s", after):  # "removed Ada Quell as chief executive"
+            post |= _clause_stems(after)
+        if before.group("verb").lower().startswith(("replac", "succeed")):
+            post |= _clause_stems(text[sentence.start:start + before.start("verb")], last=True)
+    return 2 if roles & post else 1
+
+
+def _gone(pool: list[Sentence], passages: list[Passage], roles: set[str]) -> set[str]:
+    """The people the sentences say left the role asked about (see _left), by name and by surname (unless another
+    person of the sentences has it)."""
+    people = {(" ".join(text[e.start:e.end].split()), _left(s.analysis, text, e, roles) == 2) for s in pool
+              for text in (passages[s.passage_index].text,) for e in s.analysis.entities if e.label == "PERSON"}
+    left = {name for name, went in people if went}
+    staying = {name.split()[-1] for name, _ in people if name not in left}
+    return left | {name.split()[-1] for name in left} - staying
+
+
+def _clause_stems(text: str, last: bool = False) -> set[str]:
+    """The stems of the words of text up to its first comma, semicolon or full stop (its last clause, if last)."""
+    parts = [p for p in re.split(r"[,;.](?:\s|$)", text) if p.strip()] or [""]
+    return {stem(w.lower()) for w in _WORD.findall(parts[-1] if last else parts[0])}
 
 
 def _titled_as_asked(text: str, phrase: Span, span: Span, roles: set[str]) -> bool:

@@ -180,10 +180,36 @@ Hask and its finance director Eva Lund signed the accounts.
 """
 
 
+KELDA = """date 2024-07-02
+title: Kelda Mills board removes its chief
+
+The board of Kelda Mills has removed Runa Vik as chief executive after a loss-making year. The sales chief Anton \
+Berg will lead the company until a successor is found. The board also named Ines Dahl president of the company, \
+succeeding Jon Sund, who remains chairman.
+"""
+
+TARN = """date 2024-07-09
+title: Tarn Foods president resigns
+
+Tarn Foods said Olle Brink has resigned as its president. He will be replaced by Tarn chairman Nils Ek. Brink will \
+return to private law practice in Velmont.
+"""
+
+ORLA = """date 2024-07-11
+title: Orla Steel president resigns
+
+Orla Steel said Ivar Holm resigned as president and a director of the company and president of Kessel, Orla's largest \
+division. Chairman Ada Berg will take on the duties of president again, a role she gave up in 2019, the company said.
+"""
+
+
 @pytest.fixture(scope="module")
 def norlit_service(tmp_path_factory, embedder, analyzer):
     folder = tmp_path_factory.mktemp("norlit")
     (folder / "norlit-ferries.txt").write_text(NORLIT, encoding="utf-8")
+    (folder / "kelda-board.txt").write_text(KELDA, encoding="utf-8")
+    (folder / "tarn-foods.txt").write_text(TARN, encoding="utf-8")
+    (folder / "orla-steel.txt").write_text(ORLA, encoding="utf-8")
     service = build_service(make_settings(tmp_path_factory.mktemp("norlit-store")), embedder, analyzer)
     service.ingest([folder], progress=False)
     yield service
@@ -231,6 +257,25 @@ def test_the_title_before_a_name_says_whether_it_is_the_one_asked_about(norlit_s
     # "deputy finance director Omar Hask" holds another rank than the one asked about
     answer = norlit_service.ask("Who is Norlit's finance director?")
     assert answer.answered and answer.short_answer.text == "Eva Lund"
+
+
+@pytest.mark.parametrize("question, short", [
+    # she was removed: she held the post and holds it no more; "The sales chief" (a phrase of its own before the
+    # name) says a head, a word the lexicon gives for running something
+    ("Who is running Kelda Mills at the moment?", "Anton Berg"),
+    ("Who heads Kelda Mills now?", "Anton Berg"),
+    ("Who was removed as Kelda Mills' chief executive?", "Runa Vik"),  # asked who left
+    ("Who was Kelda Mills' chief executive?", "Runa Vik"),  # asked who held it
+    ("Who chairs Kelda Mills?", "Jon Sund"),  # he left the presidency and "remains chairman"
+    # he left the post asked about: not the answer, named in full or by his surname alone ("Brink will return…")
+    ("Who is Tarn Foods' president now?", "Nils Ek"),
+    ("Who resigned as Tarn Foods' president?", "Olle Brink"),
+    # and a post only a person holds is not answered by the division the model tags an organization ("Kessel")
+    ("Who is Orla Steel's president now?", "Ada Berg"),
+])
+def test_one_who_left_a_post_holds_it_no_more(norlit_service, question, short):
+    answer = norlit_service.ask(question)
+    assert answer.answered and answer.short_answer.text == short
 
 
 def test_a_surname_the_model_tags_as_an_organization_is_no_company(corpus_service):

@@ -611,7 +611,7 @@ class ExtractiveAnswerer:
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             describing_subject = [d for n in naming_subject for d in _describing(text, phrases, n) if d != n] \
                 if affiliation else []  # "his Mongolian counterpart" of "…, Amartuvshin Gombosuren'
-            spans = (_reasons(sentence.analysis, text) if question.wh == "why" else
+            spans = (_reasons(sentence.analysis, text, question.focus not in PURPOSES) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             listed = []
@@ -1577,6 +1577,9 @@ _REASON_BEFORE = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\
                             r"on\s+account\s+of|in\s+order\s+to|so\s+as\s+to|so\s+that|for(?=\s+fear\s+of)|"
                             r"in\s+response\s+to|aimed\s+at|in\s+an?\s+(?:bid|effort|attempt)\s+to|"
                             r"with\s+the\s+aim\s+of|(?:designed|intended)\s+to|"
+                            r"(?:is|are|was|were|been)\s+(?:owed|attributed|put\s+down)\s+to|"
+                            r"(?:is|are|was|were|been)\s+blamed\s+on|,\s+(?:saying|citing)(?:\s+that)?|"
+                            r"(?:caused|triggered|sparked|prompted|driven|fu?elled|brought\s+on)\s+by|"
                             r"(?:strikes?|protests?|disputes?|rows?|clash(?:es)?|walkouts?|"
                             r"anger|outrage|concerns?|fears?|lawsuits?|boycotts?)\s+over)\s+", re.IGNORECASE)
 # "a three-day strike over pay": what a conflict is over is its cause; "the order was aimed at preventing…": its
@@ -1584,25 +1587,39 @@ _REASON_BEFORE = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\
 _CLAUSE_END = re.compile(r"[,;:()]|\.(?:\s|$)|\s[-–—]\s")
 
 
-def _reasons(sentence: SentenceAnalysis, text: str) -> list[Span]:
-    """What follows "because", "due to", "in order to"… up to the end of its clause: the reason or purpose a
-    why-question asks for; in a sentence without these, what follows "to" and a verb ("dredged the channel to
+def _reasons(sentence: SentenceAnalysis, text: str, causes: bool = True) -> list[Span]:
+    """What follows "because", "due to", "in order to", "citing"… up to the end of its clause: the reason or purpose
+    a why-question asks for; in a sentence without these, what follows "to" and a verb ("dredged the channel to
     let larger ships enter", "To cut its costs, the company…"), a purpose (PURPOSE) when it stands beside what
-    the question asks about (MIN_PURPOSE_CLOSENESS)."""
+    the question asks about (MIN_PURPOSE_CLOSENESS), and, unless causes is false, the event "after" or
+    "following" says came first."""
     found = []
     for marker in _REASON_BEFORE.finditer(text, sentence.start, sentence.end):
         end = _CLAUSE_END.search(text, marker.end(), sentence.end)
         found.append(Span(marker.end(), end.start() if end else sentence.end, REASON))
-    if not found:  # a purpose said by "to" and a verb: "emptied before winter to clean them"
-        chunk_starts = {c.start for c in sentence.chunks} | {e.start for e in sentence.entities}
-        for marker in _TO.finditer(text, sentence.start, sentence.end):
-            if marker.end() not in chunk_starts:  # "to clean", not "to the harbour"
-                end = _CLAUSE_END.search(text, marker.end(), sentence.end)
-                found.append(Span(marker.start() if marker.start() == sentence.start else marker.end(),
-                                  end.start() if end else sentence.end, PURPOSE))
+    if found:
+        return found
+    chunk_starts = {c.start for c in sentence.chunks} | {e.start for e in sentence.entities}
+    for marker in _TO.finditer(text, sentence.start, sentence.end):  # a purpose said by "to" and a verb: "emptied
+        # before winter to clean them"
+        if marker.end() not in chunk_starts:  # "to clean", not "to the harbour"
+            end = _CLAUSE_END.search(text, marker.end(), sentence.end)
+            found.append(Span(marker.start() if marker.start() == sentence.start else marker.end(),
+                              end.start() if end else sentence.end, PURPOSE))
+    if causes:  # what happened first, said of an event, not a time: "evacuated after the river burst its banks",
+        # "burst its banks following two days of torrential rain"; not when a purpose is asked for
+        times = {e.start for e in sentence.entities if e.label in TIMES and not text.startswith(" of ", e.end)}
+        markers = [m for m in _AFTER_EVENT.finditer(text, sentence.start, sentence.end) if m.end() not in times]
+        for marker, following in zip(markers, [*markers[1:], None]):  # "after X following Y": X, then Y
+            end = _CLAUSE_END.search(text, marker.end(), sentence.end)
+            found.append(Span(marker.end(), min(end.start() if end else sentence.end,
+                                                following.start() if following else sentence.end), REASON))
     return found
 
 
+_AFTER_EVENT = re.compile(r"\b(?:after|following|in\s+the\s+wake\s+of)\s+(?![\d(])", re.IGNORECASE)  # not "after 10
+# years" (nor "after two days": a time the model tags)
+PURPOSES = frozenset({"purpose", "aim", "goal", "objective"})  # "What was the purpose of…?": not what came before
 MIN_PURPOSE_CLOSENESS = 0.1  # on the squad2-500 dev set 0.05 and 0.1 keep the same purposes, 0.2 drops some
 _TO = re.compile(r"\bto\s+(?=[a-z])", re.IGNORECASE)
 

@@ -31,7 +31,9 @@ REPORTS = Path(__file__).parent / "fixtures" / "reports"
 # questions as a reader types them first (eval/README.md): the set, its corpus and its baseline
 CASUAL = {name: (ROOT / "eval" / "sets" / f"{name}.jsonl", corpus, ROOT / "eval" / "baselines" / f"{name}.json")
           for name, corpus in [("casual", ROOT / "corpus"), ("casual-seed", ROOT / "corpus"),
-                               ("casual-fixture", ARTICLES), ("casual-reports", REPORTS)]}
+                               ("casual-fixture", ARTICLES), ("casual-reports", REPORTS),
+                               ("blind-seed", ROOT / "corpus"), ("blind-fixture", ARTICLES),
+                               ("blind-reports", REPORTS)]}
 
 
 # --- metrics on hand-made samples -------------------------------------------------------------------

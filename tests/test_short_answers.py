@@ -191,15 +191,16 @@ succeeding Jon Sund, who remains chairman.
 TARN = """date 2024-07-09
 title: Tarn Foods president resigns
 
-Tarn Foods said Olle Brink has resigned as its president. He will be replaced by Tarn chairman Nils Ek. Brink will \
-return to private law practice in Velmont.
+Tarn Foods said Olle Brink has resigned as its president, citing poor health. He will be replaced by Tarn \
+chairman Nils Ek. Brink will return to private law practice in Velmont.
 """
 
 ORLA = """date 2024-07-11
 title: Orla Steel president resigns
 
 Orla Steel said Ivar Holm resigned as president and a director of the company and president of Kessel, Orla's largest \
-division. Chairman Ada Berg will take on the duties of president again, a role she gave up in 2019, the company said.
+division. Chairman Ada Berg will take on the duties of president again, a role she gave up in 2019, the company said. \
+Ada Berg will visit the Kessel plant next week to reassure its workers, after a fire there.
 """
 
 
@@ -276,6 +277,30 @@ def test_the_title_before_a_name_says_whether_it_is_the_one_asked_about(norlit_s
 def test_one_who_left_a_post_holds_it_no_more(norlit_service, question, short):
     answer = norlit_service.ask(question)
     assert answer.answered and answer.short_answer.text == short
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Why was Runa Vik removed?", "loss-making year"),  # what came first, said of an event: "after"
+    ("Why did Olle Brink resign?", "poor health"),  # "…, citing poor health"
+    # a purpose ("to" and a verb) stands beside what came first ("after a fire there")
+    ("Why will Ada Berg visit the Kessel plant?", "reassure its workers"),
+    # "What is the purpose of…?" asks why, for a purpose only
+    ("What is the purpose of Ada Berg's visit to Kessel?", "reassure its workers"),
+])
+def test_a_reason_said_by_what_came_first_or_by_what_was_cited(norlit_service, question, reason):
+    answer = norlit_service.ask(question)
+    assert answer.answered and answer.short_answer.text == reason
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Why did the river flood?", "two days of torrential rain"),  # "burst its banks following two days of…"
+    ("Why were the residents of Merrowick evacuated?", "River Tamsel burst its banks"),  # "evacuated … after the…"
+    # "the result was owed to…"
+    ("Why was the harvest so good this year?", "heavy spring rains and to new irrigation canals on the Orvel plains"),
+])
+def test_a_cause_said_by_what_came_before_or_what_it_was_owed_to(corpus_service, question, reason):
+    answer = corpus_service.ask(question, top_k=10)
+    assert answer.answered and answer.short_answer.text == reason
 
 
 def test_a_surname_the_model_tags_as_an_organization_is_no_company(corpus_service):

@@ -320,6 +320,14 @@ _AUXILIARIES = frozenset("do does did is are was were am has have had can could 
                          "must".split())
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 _REASON_NOUNS = frozenset("purpose aim goal objective reason cause motive".split())
+_CAUSING = frozenset("prompt trigger spark possible".split())
+
+
+def _asks_cause(doc, focus: str) -> bool:
+    """ "What prompted…?", "What led to…?", "What made … possible?": the question asks for a cause."""
+    words = [t.lower_ for t in doc]
+    return focus in _CAUSING or (focus == "lead" and "to" in words[2:4]) or (
+        focus == "make" and "possible" in words)
 
 
 def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionAnalysis:
@@ -354,10 +362,11 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
     # of OpenAI", which an article may spell "chief executive")
     terms = tuple(dict.fromkeys(lemma for token in tokens if token.idx < names_end
                                 and (lemma := content_lemma(token)) and lemma not in _WH))
-    if wh == "what" and focus in _REASON_NOUNS:  # "What was the purpose of the visit?", "What caused the flood?":
-        # why; the evidence says "aimed at", "because", not "purpose"
+    if wh == "what" and (focus in _REASON_NOUNS or _asks_cause(doc, focus)):  # "What was the purpose of the
+        # visit?", "What caused the flood?", "What made the record harvest possible?": why; the evidence says
+        # "aimed at", "because", not "purpose"
         wh = "why"  # the focus stays: a purpose ("aimed at…") or a cause
-        terms = tuple(t for t in terms if t not in _REASON_NOUNS)
+        terms = tuple(t for t in terms if t not in _REASON_NOUNS and t not in _CAUSING and t != focus)
     yes_no = not wh and bool(tokens) and (tokens[0].pos_ == "AUX" or tokens[0].lower_ in _AUXILIARIES)
     # "Did the Harbour Ledger report…?": the small model may take a leading "did" for the main verb
     root = next((t.lemma_.lower() for t in tokens if t.dep_ == "ROOT"), "")

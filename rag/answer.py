@@ -204,6 +204,16 @@ def _counts(text: str, span: Span, counted: set[str]) -> bool:
     return bool(words) and stem(words[-1].lower()) in counted
 
 
+def _age(text: str, span: Span) -> bool:
+    """The span gives someone's or something's age: "54 years old", "a 54-year-old", "aged 54", "Varga, 54,"."""
+    words, after = text[span.start:span.end], text[span.end:span.end + 15]
+    before = text[max(0, span.start - 20):span.start]
+    return bool(re.search(r"\d", words)) and bool(
+        re.search(r"years?[\s-]+old|year-old", words + after, re.IGNORECASE)
+        or re.search(r"\baged?\s+(?:of\s+)?\d", before + words, re.IGNORECASE)
+        or (after.startswith(",") and re.search(r"[A-Z][\w'’-]+,\s*$", before)))
+
+
 def asks_for_a_kind(question: QuestionAnalysis) -> bool:
     """The answer is a thing of a kind the evidence must hold: an entity of the expected types, or a name."""
     return expected_types(question) is not None or asks_for_a_name(question)
@@ -580,6 +590,7 @@ class ExtractiveAnswerer:
         counted = set(map(stem, _counted_words(question)))
         asks_saying = bool(SAYING & {question.root, question.asked_verb})
         lasting = question.wh == "how" and question.focus == "long"  # how long: a duration or a length
+        aging = question.wh == "how" and question.focus == "old"  # how old: an age
         valued = "MONEY" in preferred  # a sum ("how much", "what price"), not a count, an age or a length
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
@@ -653,6 +664,8 @@ class ExtractiveAnswerer:
                         or (not asks_saying and _SAID_ON.search(text, max(0, span.start - 30), span.start))):
                     continue  # "two years", "a three-day strike": how long, not when; a year after the report: to
                     # come; "the company said on Tuesday": when it was said, not when what it said happens
+                if aging and not _age(text, span):
+                    continue  # "How old is Ilse Varga?": "54 years old", "aged 54", "Varga, 54,"; not "two-day"
                 if lasting and not lasts and span.label != "QUANTITY":
                     continue  # "How long will the strike last?": "three-day", not "February" or "18,000"; a length
                     # ("1.2 kilometres") is a quantity

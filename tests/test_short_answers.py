@@ -204,6 +204,14 @@ Ada Berg will visit the Kessel plant next week to reassure its workers, after a 
 """
 
 
+LUMEN = """date 2024-05-02
+title: Lumen Press names new editor
+
+Lumen Press named Carla Oss, 54, its editor on Monday. She replaces Ivo Marten, who retired at the age of 67 after a \
+two-day farewell. The paper, a 120-year-old daily, sells 40,000 copies. Its printing plant is 35 years old.
+"""
+
+
 @pytest.fixture(scope="module")
 def norlit_service(tmp_path_factory, embedder, analyzer):
     folder = tmp_path_factory.mktemp("norlit")
@@ -211,6 +219,7 @@ def norlit_service(tmp_path_factory, embedder, analyzer):
     (folder / "kelda-board.txt").write_text(KELDA, encoding="utf-8")
     (folder / "tarn-foods.txt").write_text(TARN, encoding="utf-8")
     (folder / "orla-steel.txt").write_text(ORLA, encoding="utf-8")
+    (folder / "lumen-press.txt").write_text(LUMEN, encoding="utf-8")
     service = build_service(make_settings(tmp_path_factory.mktemp("norlit-store")), embedder, analyzer)
     service.ingest([folder], progress=False)
     yield service
@@ -301,6 +310,29 @@ def test_a_reason_said_by_what_came_first_or_by_what_was_cited(norlit_service, q
 def test_a_cause_said_by_what_came_before_or_what_it_was_owed_to(corpus_service, question, reason):
     answer = corpus_service.ask(question, top_k=10)
     assert answer.answered and answer.short_answer.text == reason
+
+
+@pytest.mark.parametrize("question, age", [
+    ("How old is Carla Oss?", "54"),  # "Carla Oss, 54,"
+    ("How old is the printing plant?", "35 years old"),
+    ("How old is the paper?", "120-year-old"),
+])
+def test_how_old_is_answered_by_an_age(norlit_service, question, age):
+    answer = norlit_service.ask(question)
+    assert answer.answered and answer.short_answer.text == age
+
+
+def test_how_old_is_not_answered_by_a_time_that_is_no_age(norlit_service):
+    # "a two-day farewell", "Friday", "2009": times, no one's age
+    answer = norlit_service.ask("How old is Teo Brask?")
+    assert not answer.answered and answer.short_answer is None
+
+
+@pytest.mark.parametrize("question", ["What made the record harvest possible?", "What led to the record harvest?"])
+def test_what_made_something_possible_or_led_to_it_asks_for_a_cause(corpus_service, question):
+    answer = corpus_service.ask(question, top_k=10)
+    assert answer.answered and answer.short_answer.text == \
+        "heavy spring rains and to new irrigation canals on the Orvel plains"
 
 
 def test_a_surname_the_model_tags_as_an_organization_is_no_company(corpus_service):

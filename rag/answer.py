@@ -701,7 +701,7 @@ class ExtractiveAnswerer:
                                                       question_text)
                     score -= 2 * SIDE_WEIGHT if left else 0.0  # he left another post: "Teo Brask resigned as
                     # chairman" for "Who runs Norlit?"
-                if titled_person and span.label != "PERSON" and not _titled(text, span):
+                if titled_person and span.label in ANY_NAME - {"PERSON"} and not _titled(text, span):
                     score -= 4 * SIDE_WEIGHT  # "Who is Ducommun's president?": a person, not "Kierulff, Ducommun"
                 score += 0.15 if span.label in preferred or (
                     "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) or (

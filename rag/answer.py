@@ -114,9 +114,16 @@ def asks_who_someone_is(question: QuestionAnalysis) -> bool:
     copula = _WHO_IS.match(text)
     rest = text[copula.end():].rstrip(" ?") if copula else ""
     words = rest.split()
-    return bool(rest) and (any(text[e.start:e.end] == rest for e in question.entities) or (
+    return bool(rest) and (any(text[e.start:e.end] == rest or _titled_name(rest, text[e.start:e.end])
+                               for e in question.entities) or (
         all(w[:1].isupper() for w in words) and all(w.lower().strip("'’.") in question.name_terms for w in words)))
     # a name the small model tags as no entity ("Who is Maren Holt?") is still a name: its words are capitalized
+
+
+def _titled_name(words: str, name: str) -> bool:
+    """The words are a title and the name: "Vice-Minister Pak Myong Ho", "Foreign Minister Gombosuren"."""
+    title = words[:-len(name)].split() if words.endswith(name) and words != name else []
+    return bool(title) and title[-1].lower().split("-")[-1] in _PERSON_TITLES
 
 
 _WHO_IS = re.compile(r"\s*who\s+(?:is|was|are|were)\s+(?:the\s+)?", re.IGNORECASE)

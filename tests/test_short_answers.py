@@ -481,6 +481,14 @@ def test_when_no_sentence_dates_what_was_done_the_report_date_answers(short_serv
     assert short_service.ask("When is the Kaldor bridge due to open?").short_answer.text == "2027"
 
 
+def test_who_is_a_title_and_a_name_asks_what_the_text_calls_the_person(analyzer):
+    from rag.answer import asks_who_someone_is
+
+    assert asks_who_someone_is(analyzer.question("Who is Vice-Minister Pak Myong Ho?"))
+    assert asks_who_someone_is(analyzer.question("Who is Foreign Minister Dario Kellan?"))
+    assert not asks_who_someone_is(analyzer.question("Who is the Vice-Minister?"))  # a person holding it
+
+
 def test_a_short_answer_never_ends_in_a_conjunction_the_small_model_left_in_it(analyzer):
     from rag.answer import _strip_determiners
 

@@ -644,6 +644,8 @@ class ExtractiveAnswerer:
                                    if e.label in ANY_NAME and _possessing(text, e, question.possessed))]
             if called:
                 spans = [*spans, *_appositives(sentence.analysis, text, phrases, names)]
+                if not question.quality:  # "How is Mongolia described?"; not "How important were the talks?"
+                    spans = [*spans, *_cast_as(sentence.analysis, text, phrases, names)]
             if naming:
                 spans = [*spans, *_named(sentence.analysis, text, phrases)]
             if asks_saying and question.wh == "what":  # "What did Kellan tell reporters?": his words
@@ -1751,6 +1753,25 @@ def _named(sentence: SentenceAnalysis, text: str, phrases: list[Span]) -> list[S
 
 _COMMA = re.compile(r"\s*,\s*")
 _OF = re.compile(r"\s+of\s+")
+
+
+_AS_BEFORE = re.compile(r"\bas\s+$")
+
+
+def _cast_as(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: set[str]) -> list[Span]:
+    """What the text casts one of the question's names as, after it in the sentence with no other name between:
+    "Mongolia's unique position as a neutral ground and a mediator", "positions it as a potentially strategic
+    partner" for "How is Mongolia described?"."""
+    ends = {c.end for c in sentence.chunks}
+    starts = _name_starts(sentence, names)
+    anchors = _holding([e for e in sentence.entities if e.label in ANY_NAME and e.end in ends], starts) \
+        or _holding(sentence.chunks, starts)
+    if not anchors:
+        return []
+    anchor, names_at = anchors[0], [e for e in sentence.entities if e.label in ANY_NAME]
+    return [Span(p.start, p.end, APPOSITION) for p in phrases
+            if anchor.end <= p.start and _AS_BEFORE.search(text, max(anchor.end, p.start - 4), p.start)
+            and not any(anchor.end <= e.start and e.end <= p.end for e in names_at)]
 
 
 def _appositives(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: set[str]) -> list[Span]:

@@ -208,7 +208,8 @@ LUMEN = """date 2024-05-02
 title: Lumen Press names new editor
 
 Lumen Press named Carla Oss, 54, its editor on Monday. She replaces Ivo Marten, who retired at the age of 67 after a \
-two-day farewell. The paper, a 120-year-old daily, sells 40,000 copies. Its printing plant is 35 years old.
+two-day farewell. The paper, a 120-year-old daily, sells 40,000 copies. Its printing plant is 35 years old. Lumen \
+Press has long served as the voice of the harbour towns.
 """
 
 
@@ -320,6 +321,11 @@ def test_a_cause_said_by_what_came_before_or_what_it_was_owed_to(corpus_service,
 def test_how_old_is_answered_by_an_age(norlit_service, question, age):
     answer = norlit_service.ask(question)
     assert answer.answered and answer.short_answer.text == age
+
+
+def test_how_something_is_described_is_what_the_text_casts_it_as(norlit_service):
+    answer = norlit_service.ask("How is Lumen Press described?")  # "has long served as the voice of…"
+    assert answer.answered and answer.short_answer.text == "voice of the harbour towns"
 
 
 def test_how_old_is_not_answered_by_a_time_that_is_no_age(norlit_service):

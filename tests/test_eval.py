@@ -194,44 +194,47 @@ def test_the_casual_sets_gold_articles_exist_and_give_their_answers(name):
 
 
 # --- the fixture set against the committed baseline ------------------------------------------------------
+def _run(service, questions: Path):
+    """A question set asked of a service as `newsrag eval` asks it (top_k 10)."""
+    return evaluate(InProcessTarget(service), load_questions(questions), top_k=10, progress=False,
+                    meta={"question_set": questions.relative_to(ROOT).as_posix()})
+
+
 @pytest.fixture(scope="module")
 def fixture_run(corpus_service):
-    return evaluate(InProcessTarget(corpus_service), load_questions(FIXTURE_SET), top_k=10, progress=False,
-                    meta={"question_set": "eval/sets/fixture.jsonl"})
+    return _run(corpus_service, FIXTURE_SET)
+
+
+def _ingested_service(tmp_path_factory, embedder, analyzer, name: str, corpus: Path):
+    from tests.conftest import ingested
+
+    with ingested(tmp_path_factory, name, embedder, analyzer, corpus) as service:
+        yield service
 
 
 @pytest.fixture(scope="module")
 def seed_service(tmp_path_factory, embedder, analyzer):
-    from tests.conftest import ingested
-
-    with ingested(tmp_path_factory, "seed-eval", embedder, analyzer, ROOT / "corpus") as service:
-        yield service
+    yield from _ingested_service(tmp_path_factory, embedder, analyzer, "seed-eval", ROOT / "corpus")
 
 
 @pytest.fixture(scope="module")
 def seed_run(seed_service):
-    return evaluate(InProcessTarget(seed_service), load_questions(SEED_SET), top_k=10, progress=False,
-                    meta={"question_set": "eval/sets/seed.jsonl"})
+    return _run(seed_service, SEED_SET)
 
 
 @pytest.fixture(scope="module")
 def phrasings_run(seed_service):
-    return evaluate(InProcessTarget(seed_service), load_questions(PHRASINGS_SET), top_k=10, progress=False,
-                    meta={"question_set": "eval/sets/phrasings.jsonl"})
+    return _run(seed_service, PHRASINGS_SET)
 
 
 @pytest.fixture(scope="module")
 def reports_service(tmp_path_factory, embedder, analyzer):
-    from tests.conftest import ingested
-
-    with ingested(tmp_path_factory, "reports-eval", embedder, analyzer, REPORTS) as service:
-        yield service
+    yield from _ingested_service(tmp_path_factory, embedder, analyzer, "reports-eval", REPORTS)
 
 
 @pytest.fixture(scope="module")
 def reports_run(reports_service):
-    return evaluate(InProcessTarget(reports_service), load_questions(REPORTS_SET), top_k=10, progress=False,
-                    meta={"question_set": "eval/sets/reports.jsonl"})
+    return _run(reports_service, REPORTS_SET)
 
 
 @pytest.fixture(scope="module")
@@ -243,8 +246,7 @@ def casual_runs(request):
     def run(name: str):
         if name not in runs:
             path, corpus, _ = CASUAL[name]
-            runs[name] = evaluate(InProcessTarget(request.getfixturevalue(services[corpus])), load_questions(path),
-                                  top_k=10, progress=False, meta={"question_set": f"eval/sets/{name}.jsonl"})
+            runs[name] = _run(request.getfixturevalue(services[corpus]), path)
         return runs[name]
     return run
 

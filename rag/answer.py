@@ -1769,9 +1769,19 @@ def _cast_as(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: 
     if not anchors:
         return []
     anchor, names_at = anchors[0], [e for e in sentence.entities if e.label in ANY_NAME]
-    return [Span(p.start, p.end, APPOSITION) for p in phrases
-            if anchor.end <= p.start and _AS_BEFORE.search(text, max(anchor.end, p.start - 4), p.start)
+    cast = [p for p in phrases if anchor.end <= p.start and _AS_BEFORE.search(text, max(anchor.end, p.start - 4),
+                                                                               p.start)
             and not any(anchor.end <= e.start and e.end <= p.end for e in names_at)]
+    starts = {p.start: p for p in phrases}
+    found = []
+    for phrase in cast:  # "as a neutral ground and a mediator": both
+        joined = _AND.match(text, phrase.end)
+        other = starts.get(joined.end()) if joined else None
+        found.append(Span(phrase.start, other.end if other else phrase.end, APPOSITION))
+    return found
+
+
+_AND = re.compile(r"\s+and\s+")
 
 
 def _appositives(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: set[str]) -> list[Span]:

@@ -319,7 +319,9 @@ _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # rag.followup appends "(Name, Name
 _AUXILIARIES = frozenset("do does did is are was were am has have had can could will would shall should may might "
                          "must".split())
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
-_REASON_NOUNS = frozenset("purpose aim goal objective reason cause motive".split())
+PURPOSE_NOUNS = frozenset({"purpose", "aim", "goal", "objective"})  # "What was the purpose of…?": a purpose, not
+# what came before
+_REASON_NOUNS = PURPOSE_NOUNS | {"reason", "cause", "motive"}
 _CAUSING = frozenset("prompt trigger spark possible".split())
 
 

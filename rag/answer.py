@@ -37,8 +37,8 @@ import numpy as np
 import Stemmer
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from rag.analysis import (AMOUNTS, PARTICLES, PEOPLE, PLACES, TIMES, Analyzer, QuestionAnalysis, SentenceAnalysis,
-                          Span, english_word, without_possessive)
+from rag.analysis import (AMOUNTS, PARTICLES, PEOPLE, PLACES, PURPOSE_NOUNS, TIMES, Analyzer, QuestionAnalysis,
+                          SentenceAnalysis, Span, english_word, without_possessive)
 from rag.embedding import Embedder
 from rag.followup import Antecedent, kinds_of, standalone_question
 from rag.models import Answer, Citation, Passage, ShortAnswer, Token, Turn
@@ -598,6 +598,7 @@ class ExtractiveAnswerer:
         asks_saying = bool(SAYING & {question.root, question.asked_verb})
         lasting = question.wh == "how" and question.focus == "long"  # how long: a duration or a length
         aging = question.wh == "how" and question.focus == "old"  # how old: an age
+        causes = question.focus not in PURPOSE_NOUNS  # a why-question takes what came first, unless it asks a purpose
         valued = "MONEY" in preferred  # a sum ("how much", "what price"), not a count, an age or a length
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
@@ -629,7 +630,7 @@ class ExtractiveAnswerer:
                 if subject else []  # the phrases naming the question's subject ("North Korea's Vice-Minister")
             describing_subject = [d for n in naming_subject for d in _describing(text, phrases, n) if d != n] \
                 if affiliation else []  # "his Mongolian counterpart" of "…, Amartuvshin Gombosuren'
-            spans = (_reasons(sentence.analysis, text, question.focus not in PURPOSES) if question.wh == "why" else
+            spans = (_reasons(sentence.analysis, text, causes) if question.wh == "why" else
                      _qualities(sentence.analysis, text, asked) if question.quality and types is None else
                      _spans_of_type(sentence.analysis, text, types, focus, sentence is pool[0] and lead_fallback))
             listed = []
@@ -1641,7 +1642,6 @@ def _reasons(sentence: SentenceAnalysis, text: str, causes: bool = True) -> list
 
 _AFTER_EVENT = re.compile(r"\b(?:after|following|in\s+the\s+wake\s+of)\s+(?![\d(])", re.IGNORECASE)  # not "after 10
 # years" (nor "after two days": a time the model tags)
-PURPOSES = frozenset({"purpose", "aim", "goal", "objective"})  # "What was the purpose of…?": not what came before
 MIN_PURPOSE_CLOSENESS = 0.1  # on the squad2-500 dev set 0.05 and 0.1 keep the same purposes, 0.2 drops some
 _TO = re.compile(r"\bto\s+(?=[a-z])", re.IGNORECASE)
 
@@ -1762,10 +1762,7 @@ def _cast_as(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: 
     """What the text casts one of the question's names as, after it in the sentence with no other name between:
     "Mongolia's unique position as a neutral ground and a mediator", "positions it as a potentially strategic
     partner" for "How is Mongolia described?"."""
-    ends = {c.end for c in sentence.chunks}
-    starts = _name_starts(sentence, names)
-    anchors = _holding([e for e in sentence.entities if e.label in ANY_NAME and e.end in ends], starts) \
-        or _holding(sentence.chunks, starts)
+    anchors = _name_anchors(sentence, names)
     if not anchors:
         return []
     anchor, names_at = anchors[0], [e for e in sentence.entities if e.label in ANY_NAME]
@@ -1784,15 +1781,21 @@ def _cast_as(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: 
 _AND = re.compile(r"\s+and\s+")
 
 
+def _name_anchors(sentence: SentenceAnalysis, names: set[str]) -> list[Span]:
+    """Where the sentence names one of the question's names: the names that end their phrase (not "North Korea's"
+    in "North Korea's minister"), else the noun chunks holding them."""
+    ends = {c.end for c in sentence.chunks}
+    starts = _name_starts(sentence, names)
+    return _holding([e for e in sentence.entities if e.label in ANY_NAME and e.end in ends], starts) \
+        or _holding(sentence.chunks, starts)
+
+
 def _appositives(sentence: SentenceAnalysis, text: str, phrases: list[Span], names: set[str]) -> list[Span]:
     """The noun phrases set beside one of the question's names by a comma, what the text calls it: "his
     counterpart, Amartuvshin Gombosuren"; "Varga, the minister of trade, said"; and the title before the name in
     its own phrase ("Mayor Clara Ventis"). A phrase is a noun chunk with the chunks "of" joins to it; a phrase
     that is itself a name is another item of a list, not one."""
-    ends = {c.end for c in sentence.chunks}  # a name that ends its phrase: not "North Korea's" in "North
-    starts = _name_starts(sentence, names)  # Korea's minister"
-    anchors = _holding([e for e in sentence.entities if e.label in ANY_NAME and e.end in ends], starts) \
-        or _holding(sentence.chunks, starts)
+    anchors = _name_anchors(sentence, names)
     names_at = [e for e in sentence.entities if e.label in ANY_NAME]
     found = []
     for phrase in phrases:

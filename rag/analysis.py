@@ -95,6 +95,10 @@ class QuestionAnalysis:
     possessed: str = ""  # "board" in "Which company's board…?": the answer is whose it is
     phrasal: tuple[str, ...] = ()  # its verbs with their particles ("come out", "set up"), which mean more than
     # the verb alone: "When did the game come out?" asks when it was released
+    others: frozenset[str] = frozenset()  # of a who-question, the words that name another party to its verb:
+    # "vice-minister" in "Who met the vice-minister?", "Who did the vice-minister meet?", "Who interpreted for the
+    # vice-ministers?" (whom the text calls a vice-minister is not the answer); not "Who is the minister?", "Who
+    # replaced Smith as minister?"
 
 
 def paragraphs(body: str) -> Iterator[tuple[int, int, bool]]:
@@ -389,7 +393,8 @@ def question_from_doc(text: str, doc, names_end: int | None = None) -> QuestionA
                                 if t.idx < names_end),
                             _possessed(doc, wh_token) if wh in ("what", "which") else "",
                             tuple(dict.fromkeys(f"{t.head.lemma_.lower()} {t.lower_}" for t in tokens
-                                                if t.idx < names_end and _particle(t))))
+                                                if t.idx < names_end and _particle(t))),
+                            _other_parties(tokens, wh_token, inverted) if wh in ("who", "whom") else frozenset())
 
 
 def _possessed(doc, wh_token) -> str:
@@ -428,6 +433,27 @@ def _subject_names(tokens, wh, names: set) -> frozenset[str]:
     if verb is None:
         return frozenset()
     return frozenset(lemma for t in tokens[aux.i + 1:verb.i] if (lemma := content_lemma(t)) and lemma in names)
+
+
+def _other_parties(tokens, wh, inverted) -> frozenset[str]:
+    """See QuestionAnalysis.others: the nouns, names and adjectives of the subject of an inverted question ("Who did the
+    vice-minister meet?"), and of what the question word's verb takes as its object or through a preposition other
+    than "as" ("Who met the vice-minister?"); none when that verb is "be"."""
+    if wh is None:
+        return frozenset()
+    if inverted is not None:
+        return frozenset(lemma for t in tokens[wh.i + 1:inverted.i] if t.pos_ in ("NOUN", "PROPN", "ADJ")
+                         and (lemma := content_lemma(t)))
+    if wh.dep_ not in ("nsubj", "nsubjpass") or wh.head.pos_ != "VERB" or wh.head.lemma_ == "be":
+        return frozenset()
+    verb = wh.head.i  # tokens compare by position: spaCy makes a new object at each access
+
+    def taken(t) -> bool:  # an object of the verb, or of a preposition it takes (not "as")
+        return (t.dep_ in ("dobj", "dative") and t.head.i == verb) or (
+            t.dep_ == "pobj" and t.head.head.i == verb and t.head.lower_ != "as")
+
+    return frozenset(lemma for t in tokens if t.pos_ in ("NOUN", "PROPN", "ADJ") and (lemma := content_lemma(t)) and (
+        (t.pos_ != "ADJ" and taken(t)) or (t.dep_ in ("compound", "amod") and taken(t.head))))
 
 
 _FINITE = {"VBD", "VBZ", "VBP", "MD"}  # the tags of a verb that carries the tense ("did", "is", "will")

@@ -267,6 +267,8 @@ class Evidence:
     # Not asked of a yes/no question: "Did X not sign?" is answered by "X signed" as well
     ahead: bool = True  # a question about the next of something ("Where will the next round be held?") has
     # evidence that speaks of what is to come: the talks just held do not say where the next ones will be
+    tied: bool = False  # the short answer is of the asked type, and the text ties it to the person the question
+    # asks whom they stand for ("his Mongolian counterpart, Amartuvshin Gombosuren"; see Candidate.tied)
 
     @classmethod
     def of(cls, question: QuestionAnalysis, chosen: list[Sentence], candidate, names_found: bool) -> "Evidence":
@@ -277,7 +279,8 @@ class Evidence:
                    candidate.closeness if candidate else 0.0, candidate.sentence.score if candidate else 0.0,
                    bool(candidate and candidate.span.label == APPOSITION), bool(candidate and candidate.placed),
                    not question.negated or question.yes_no or any(_NEGATION.search(s.text) for s in chosen),
-                   not question.ahead or any(_TO_COME.search(s.text) for s in chosen))
+                   not question.ahead or any(_TO_COME.search(s.text) for s in chosen),
+                   bool(candidate and candidate.tied and candidate.span.label in (expected_types(question) or ())))
 
 
 def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, close_meaning: float,
@@ -292,6 +295,8 @@ def holds_answer(evidence: Evidence, min_score: float, min_coverage: float, clos
         return False
     if evidence.placed and evidence.short_score >= PLACED_MIN_SCORE:
         return True  # "the meeting in Ulaanbaatar" for "Where did they meet?": said outright, in other words
+    if evidence.tied and evidence.short_score >= PLACED_MIN_SCORE:
+        return True  # "his Mongolian counterpart, Amartuvshin Gombosuren" for "Which country does he represent?"
     if evidence.appositive and evidence.lexical >= 1.0:
         return True  # "Who is Maren Holt?": "Brightfen chief executive Maren Holt", in a quote about another thing
     if evidence.score < min_score:
@@ -337,6 +342,7 @@ class Candidate:
     closeness: float  # to the question's words in its sentence (see _closeness)
     passages: set[int] = field(default_factory=set)
     placed: bool = False  # see _placed
+    tied: bool = False  # of a question about whom someone stands for: said where the text names that someone
 
 
 class ExtractiveAnswerer:
@@ -543,6 +549,10 @@ class ExtractiveAnswerer:
                                              and not question.quality):
             return None, None
         pool = ranked[:SHORT_ANSWER_POOL]
+        if asks_affiliation(question):  # whom someone stands for is said where the text names them, in a
+            # sentence that may say nothing of representing
+            names = {stem(t) for t in question.name_terms}
+            pool += [s for s in ranked[SHORT_ANSWER_POOL:AFFILIATION_POOL] if names & s.lemmas]
         weights = {t: max(w, 0.05) for t, w in self.term_weights(question, [s.lemmas for s in ranked]).items()}
         candidates = self.candidates(question, types, pool, passages, weights)
         if not candidates and question.wh in ("what", "which") and types is not None and types <= ANY_NAME:
@@ -554,6 +564,9 @@ class ExtractiveAnswerer:
             candidates = [c for c in candidates if _a_name(c)]
         if question.quality and any(c.span.label == QUALITY for c in candidates):
             candidates = self.on_the_scale(question.focus, candidates)
+        if any(c.tied for c in candidates):  # whom Gombosuren represents is said where the text names him, not
+            # by any country a sentence about representing names
+            candidates = [c for c in candidates if c.tied]
         if not candidates:
             return None, None
         # two articles naming the same thing is evidence, unless it is a number as common as "one" or "two"
@@ -600,22 +613,32 @@ class ExtractiveAnswerer:
         aging = question.wh == "how" and question.focus == "old"  # how old: an age
         causes = question.focus not in PURPOSE_NOUNS  # a why-question takes what came first, unless it asks a purpose
         valued = "MONEY" in preferred  # a sum ("how much", "what price"), not a count, an age or a length
+        sum_asked = types is not None and "MONEY" in types and "QUANTITY" not in types  # "How much did it cost?";
+        # not "How much rain fell?"
         numbers = _NUMBER.findall(question.own_text or question.text)  # "in 2021": near them, as near its words
         planned = question.wh == "when" and bool(_PLANNED_QUESTION.search(question_text))  # not what was done
         undergoing = _undergoing(question_text) if question.wh == "what" else set()
-        affiliation = origin or stem(question.asked_verb or question.root) in AFFILIATION  # whom someone stands
-        # for, where someone is from
+        affiliation = asks_affiliation(question)
         doing = question.wh == "what" and bool(_DOING.search(question_text))
         weights = {**weights, **dict.fromkeys(numbers, 1.0)}
         alternatives = question_words(question)
         said_of = {r for t in asked - names for r in (t, *alternatives.get(t, ()))}  # "death" for "die"
-        roles = said_of & _TITLE_STEMS  # "chief executive" for "the CEO"
+        others = {_RANKS.get(w, stem(w)) for w in question.others if w in _RANKS or stem(w) in _TITLE_STEMS}
+        others = others if others & _TITLE_STEMS else set()  # "Who met the vice-minister?": not him
+        other_party = _people_where(pool, passages, lambda a, text, e: _called(text, _phrases(a, text), e, others)) \
+            if others else set()  # the people the text gives those titles, wherever it does
+        roles = said_of & _TITLE_STEMS - others  # "chief executive" for "the CEO"
         leaving = roles and not question.past and not asked & _LEAVING_STEMS  # who holds a role now: not one who
         # left it (unless the question asks who left, or who held it)
         aliases = {a: t for t in weights for a in alternatives.get(t, ())}  # "chief" -> "ceo": closeness
-        titled_person = question.wh in ("who", "whom") and bool(asked & _POSTS)  # "Who is X's president?"
-        gone = _gone(pool, passages, roles) if leaving else set()  # the people the text says left the post asked
-        # about, by name and by surname
+        titled_person = question.wh in ("who", "whom") and bool(asked & _POSTS - {stem(w) for w in question.others})
+        # "Who is X's president?"; not "Who funds the IPCC's Secretary?"
+        gone = _people_where(pool, passages, lambda a, text, e: _left(a, text, e, roles) == 2) if leaving else set()
+        # the people the text says left the post asked about
+        elsewhere = _people_where(pool, passages, lambda a, text, e: _title_fit(
+            text, _phrases(a, text), e, asked - names, alternatives, names, question_text) < 0) \
+            if roles and names else set()  # those it gives the title asked about of another country or firm, or
+        # another rank of it
         surnames = {passages[s.passage_index].text[e.start:e.end].split()[-1] for s in pool
                     for e in s.analysis.entities if e.label == "PERSON" and " " in passages[s.passage_index].text[
                         e.start:e.end].strip()} if types is not None and "PERSON" not in types else set()
@@ -693,6 +716,14 @@ class ExtractiveAnswerer:
                     # question about Chicago
                 if words in gone:
                     continue  # "John Stiska has resigned as its president" for "Who is Triton's president now?"
+                if words in elsewhere:
+                    continue  # "Serevian Foreign Minister Dario Kellan", "Ostmere's Vice Foreign Minister Ilse Varga"
+                    # for "Who is Ostmere's foreign minister?"
+                if sum_asked and span.label == "CARDINAL" and _measured(text, span, _with_unit(span, text, asked)):
+                    continue  # "62,000 hectares" for "How much did the canals cost?": what they water, no sum
+                if words in other_party:
+                    continue  # "North Korea's Vice-Minister, Pak Myong Ho" for "Who met the vice-minister?": the
+                    # other party to what the question asks about
                 if words in surnames and span.label != "PERSON":
                     continue  # "Varga was accompanied by…", tagged an organization: Ilse Varga, named in full nearby
                 key = words.lower()
@@ -705,6 +736,12 @@ class ExtractiveAnswerer:
                     # the question's own verb ("ordered securities houses to report…" for "Why did it order them
                     # to report…?": what was ordered, not why)
                 score = sentence.score + 0.3 * sentence.covers + 0.5 * closeness
+                tied = affiliation and span.label in ANY_NAME and (
+                    _inside(span, describing_subject) or _inside(span, naming_subject) or (
+                        span.label == "PERSON" and _inside_any(_describing(text, phrases, span), described)))
+                # whom a person stands for (a name), said where the text names the person: "his Mongolian counterpart,
+                # Amartuvshin Gombosuren", "Mongolia's Gombosuren" for "Which country does Gombosuren represent?";
+                # "North Korea's Vice-Minister, Pak Myong Ho" for "Who represented North Korea?"
                 if roles and span.label == "PERSON":  # "Who is Serevia's trade minister?"
                     left = _left(sentence.analysis, text, span, roles) if leaving else 0
                     score += SIDE_WEIGHT * _title_fit(text, phrases, span, asked - names, alternatives, names,
@@ -712,7 +749,8 @@ class ExtractiveAnswerer:
                     score -= 2 * SIDE_WEIGHT if left else 0.0  # he left another post: "Teo Brask resigned as
                     # chairman" for "Who runs Norlit?"
                 if titled_person and span.label in ANY_NAME - {"PERSON"} and not _titled(text, span):
-                    score -= 4 * SIDE_WEIGHT  # "Who is Ducommun's president?": a person, not "Kierulff, Ducommun"
+                    continue  # "Who is Ducommun's president?": a person, not "Kierulff, Ducommun"; "Who is Ostmere's
+                    # foreign minister?": not "Serevian" of the title of another country's minister
                 score += 0.15 if span.label in preferred or (
                     "PERSON" in preferred and span.label in ANY_NAME and _titled(text, span)) or (
                     "MONEY" in preferred and span.label == "CARDINAL" and _CURRENCY.match(text, span.end)) else 0.0
@@ -752,11 +790,8 @@ class ExtractiveAnswerer:
                 if span.label in (APPOSITION, NAMED, QUOTE, UNDERGONE, ACTION, FIELD):
                     score += 0.3  # what the text calls the subject asked about, the name it gives, what was said,
                     # what was done
-                elif affiliation and (_inside(span, describing_subject) or (
-                        span.label == "PERSON" and _inside_any(_describing(text, phrases, span), described))):
-                    score += 0.3  # whom a person stands for: "his Mongolian counterpart, Amartuvshin Gombosuren"
-                    # for "Which country does Gombosuren represent?"; "North Korea's Vice-Minister, Pak Myong Ho"
-                    # for "Who represented North Korea?"
+                elif tied:
+                    score += 0.3
                 elif any(c.start <= span.start and span.end <= c.end and not _titled_as_asked(text, c, span, roles)
                          for c in described) and not (counted and span.label in AMOUNTS):  # "fourteen Vice
                     # Presidents" counts them; "Brightfen chief executive Maren Holt" answers "Who is the CEO
@@ -765,14 +800,15 @@ class ExtractiveAnswerer:
                 if _apposed_to_subject(text, span, naming_subject) and not affiliation:
                     score -= 0.3
                 current = found.get(key)
-                if current is None or score > current.score:
+                if current is None or (tied, score) > (current.tied, current.score):  # where the text ties it
+                    # to the person asked about, if it does
                     # a sum is shown with its unit; its key stays the figure, which articles agree on
                     shown = _with_unit(span, text, asked) if valued and span.label == "CARDINAL" else span
                     shown_words = words if shown is span else _strip_determiners(text[shown.start:shown.end])
                     start = shown.start + text[shown.start:shown.end].find(shown_words)
                     found[key] = Candidate(shown_words, key, sentence,
                                            Span(start, start + len(shown_words), span.label), score, closeness,
-                                           (current.passages if current else set()), placed)
+                                           (current.passages if current else set()), placed, tied)
                 found[key].passages.add(passages[sentence.passage_index].article_id)
         return _merge_contained(list(found.values()), asked)
 
@@ -1098,7 +1134,8 @@ def _title_fit(text: str, phrases: list[Span], span: Span, asked: set[str], alte
     question asks with, itself or in the lexicon's words for it, and names only what the question names
     ("Serevian Trade Minister Petra Odell" for "Who is Serevia's trade minister?", "The finance chief Piet Lorne"
     for "Who runs Orrin Labs?"); -1 when it names another rank ("Vice Foreign Minister Ilse Varga" for "Who is
-    Ostmere's foreign minister?"); else 0."""
+    Ostmere's foreign minister?"); -2 when it is the title asked about, of another country or firm than the question
+    names ("Serevian Foreign Minister Dario Kellan"); else 0."""
     phrase = next((p for p in phrases if p.start <= span.start and span.end <= p.end), None)
     if phrase is None:
         return 0
@@ -1117,9 +1154,10 @@ def _title_fit(text: str, phrases: list[Span], span: Span, asked: set[str], alte
     named = [stem(w.lower().removesuffix("'s").removesuffix("’s")) for w in words
              if w[:1].isupper() and w.lower() not in STOP_WORDS]
     named = [w for w in named if w not in said and w not in _TITLE_STEMS and w not in _RANKS]
-    if not asked or not all(t in held or not held.isdisjoint(alternatives.get(t, ())) for t in asked) or not all(
-            any(w.startswith(n) or n.startswith(w) for n in names) for w in named):
-        return 0  # "Serevian Foreign Minister Dario Kellan" is no answer to "Who is Ostmere's foreign minister?"
+    if not asked or not all(t in held or not held.isdisjoint(alternatives.get(t, ())) for t in asked):
+        return 0
+    if names and not all(any(w.startswith(n) or n.startswith(w) for n in names) for w in named):
+        return -2  # "Serevian Foreign Minister Dario Kellan" is no answer to "Who is Ostmere's foreign minister?"
     return 1
 
 
@@ -1169,14 +1207,15 @@ def _left(sentence: SentenceAnalysis, text: str, span: Span, roles: set[str]) ->
     return 2 if roles & post else 1
 
 
-def _gone(pool: list[Sentence], passages: list[Passage], roles: set[str]) -> set[str]:
-    """The people the sentences say left the role asked about (see _left), by name and by surname (unless another
-    person of the sentences has it)."""
-    people = {(" ".join(text[e.start:e.end].split()), _left(s.analysis, text, e, roles) == 2) for s in pool
+def _people_where(pool: list[Sentence], passages: list[Passage],
+                  test: Callable[[SentenceAnalysis, str, Span], bool]) -> set[str]:
+    """The people the test holds for where a sentence names them, by name and by surname (unless another person
+    the sentences name has it)."""
+    people = {(" ".join(text[e.start:e.end].split()), test(s.analysis, text, e)) for s in pool
               for text in (passages[s.passage_index].text,) for e in s.analysis.entities if e.label == "PERSON"}
-    left = {name for name, went in people if went}
-    staying = {name.split()[-1] for name, _ in people if name not in left}
-    return left | {name.split()[-1] for name in left} - staying
+    held = {name for name, holds in people if holds}
+    others = {name.split()[-1] for name, _ in people if name not in held}
+    return held | {name.split()[-1] for name in held} - others
 
 
 def _clause_stems(text: str, last: bool = False) -> set[str]:
@@ -1284,6 +1323,20 @@ def _with_unit(span: Span, text: str, asked: set[str]) -> Span:
             break
         end = word.end()
     return span if end == span.end else Span(span.start, end, span.label)
+
+
+_SCALE = re.compile(r"\s+(?:hundred|thousand|million|billion|trillion|mln|bln|mn|bn|m|k|pct|percent|per\s+cent)\b",
+                    re.IGNORECASE)
+
+
+def _measured(text: str, span: Span, with_unit: Span) -> bool:
+    """A number followed by a unit that is neither money nor a scale ("62,000 hectares", "5 million people"): it
+    measures or counts something, it is no sum ("2.8 million thalers", "240 mln dlrs", "12 pct" may be)."""
+    scale = _SCALE.match(text, span.end)
+    if scale is not None and scale.group().strip().lower().startswith(("pct", "per")):
+        return False  # a share: "a 12 pct rise" for "What pay rise…?"
+    after = scale.end() if scale else span.end
+    return after < with_unit.end and not _CURRENCY.match(text, after)
 
 
 def _era(sentence: SentenceAnalysis, text: str, span: Span) -> bool:
@@ -1826,6 +1879,13 @@ def _apposed(text: str, a: Span, b: Span) -> bool:
 
 
 AFFILIATION = frozenset(map(stem, "represent belong serve work come hail play speak".split()))  # for, from
+AFFILIATION_POOL = 30  # the best sentences searched for where the text names the person asked about
+
+
+def asks_affiliation(question: QuestionAnalysis) -> bool:
+    """Whom someone stands for, where someone is from: "Which country does Gombosuren represent?", "Who
+    represented North Korea?", "Where is Gombosuren from?"."""
+    return asks_origin(question) or stem(question.asked_verb or question.root) in AFFILIATION
 
 
 _ASIDE = re.compile(r",\s+((?:the|a|an|his|her|its|their)\s|[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*['’]s\s)[^,;()]{1,80},")
@@ -1845,6 +1905,18 @@ def _describing(text: str, phrases: list[Span], span: Span) -> list[Span]:
     """The phrases that say who or what a name is: set beside it by a comma ("his counterpart, Gombosuren"), or
     holding it ("Mongolian minister Gombosuren")."""
     return [p for p in phrases if _apposed(text, p, span) or (p.start <= span.start and span.end <= p.end)]
+
+
+def _called(text: str, phrases: list[Span], span: Span, title: set[str]) -> bool:
+    """The text gives the person this title (its words' stems, a rank as in _RANKS): in a phrase set beside the
+    name or holding it, or in the one right before it ("North Korea's Vice-Minister of Foreign Affairs, Pak Myong
+    Ho", "Vice-Minister Pak"; not "Foreign Minister Kellan" for a vice-minister)."""
+    near = [*_describing(text, phrases, span), *(p for p in phrases if p.end <= span.start
+                                                  and not text[p.end:span.start].strip())]
+    words = {_RANKS.get(w.lower(), stem(w.lower())) for p in near
+             for w in re.findall(r"[^\W\d_]+", text[p.start:min(p.end, span.start)] if p.start < span.start
+                                 else text[p.start:p.end])}
+    return title <= words
 
 
 def _inside(span: Span, phrases: list[Span]) -> bool:
@@ -1941,6 +2013,7 @@ def _merge_contained(candidates: list[Candidate], asked: set[str]) -> list[Candi
         else:
             host.passages |= candidate.passages
             host.score = max(host.score, candidate.score)
+            host.tied = host.tied or candidate.tied
     return keep
 
 

@@ -132,6 +132,21 @@ def test_the_question_s_verbs_with_their_particles(analyzer, question, phrasal):
     assert analyzer.question(question).phrasal == phrasal
 
 
+@pytest.mark.parametrize("question, others", [
+    ("Who met the North Korean vice-minister?", {"korean", "vice", "minister"}),  # the verb's object
+    # the subject of an inverted question (the answerer keeps the titles and ranks among these words)
+    ("Who did Ostmere's deputy foreign minister meet?", {"ostmere", "deputy", "foreign", "minister"}),
+    ("Who interpreted for the two vice-ministers?", {"vice", "minister"}),  # through a preposition
+    ("Who succeeded the chairman?", {"chairman"}),
+    ("Who is the president of Mongolia?", set()),  # the title is what is asked for
+    ("Who is Serevia's trade minister?", set()),
+    ("Who replaced Ivar Holm as chairman?", {"ivar", "holm"}),  # "as": the title the answer takes
+    ("Who was named chief executive?", set()),
+])
+def test_the_nouns_of_a_who_question_that_name_another_party(analyzer, question, others):
+    assert analyzer.question(question).others == others
+
+
 def test_the_names_a_follow_up_carries_come_from_the_model(analyzer):
     assert analyzer.names("Who did Ilse Varga meet in Amberlin on Monday?") == ["Ilse Varga", "Amberlin", "Monday"]
     assert analyzer.names("Which country hosted North Korea's vice foreign minister?") == ["North Korea"]

@@ -112,6 +112,30 @@ def test_short_answers_from_the_words_around_them(seed_client, question, short):
     assert data["answered"] and data["short_answer"]["text"] == short
 
 
+@pytest.mark.parametrize("question, short", [
+    # "his Mongolian counterpart, Amartuvshin Gombosuren": whom he stands for is said where the articles name him,
+    # not by the country of the sentence that says "represents" ("it represents one of the few instances North
+    # Korea…"), which does not name him
+    ("Which country does Gombosuren represent?", "Mongolian"),
+    ("Which country does Pak Myong Ho represent?", "North Korea"),
+])
+def test_whom_a_person_represents_is_the_name_the_text_ties_to_the_person(seed_client, question, short):
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == short
+    assert "Gombosuren" in data["answer"] or "Pak Myong Ho" in data["answer"]
+
+
+@pytest.mark.parametrize("question", ["Who met the North Korean vice-minister?", "Who did the vice-minister meet?",
+                                      "Who hosted North Korea's vice-minister of foreign affairs?"])
+def test_the_person_a_who_question_names_by_title_is_the_other_party_not_the_answer(seed_client, question):
+    # the articles call Pak Myong Ho "North Korea's Vice-Minister of Foreign Affairs" and stand him nearest the
+    # question's words; the one who met him is his counterpart
+    data = seed_client.post("/api/ask", json={"question": question}).get_json()
+    assert data["answered"] and data["short_answer"]["text"] == "Amartuvshin Gombosuren"
+    data = seed_client.post("/api/ask", json={"question": "Who is North Korea's vice-minister?"}).get_json()
+    assert data["short_answer"]["text"] == "Pak Myong Ho"  # where the title is what the question asks for
+
+
 @pytest.mark.parametrize("question", ["In which city were the talks held?", "Where did the talks take place?",
                                       "In which city did the two officials meet?"])
 def test_the_place_of_the_talks_is_the_name_after_in(seed_client, question):

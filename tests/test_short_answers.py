@@ -348,6 +348,21 @@ def test_a_surname_the_model_tags_as_an_organization_is_no_company(corpus_servic
     assert answer.answered and answer.short_answer.text == "Nordbay Terminals"
 
 
+def test_a_sum_is_money_not_a_number_of_something_else(corpus_service):
+    # "new irrigation canals on the Orvel plains, which now water 62,000 hectares": an area, not what they cost
+    assert not corpus_service.ask("How much did the new irrigation canals cost?", top_k=10).answered
+
+
+def test_the_holder_of_another_country_s_post_or_another_rank_of_it_is_no_answer(corpus_service):
+    # "Ostmere's Vice Foreign Minister Ilse Varga and Serevian Foreign Minister Dario Kellan": Ostmere's foreign
+    # minister is neither, nor "Serevian"
+    assert not corpus_service.ask("Who is Ostmere's foreign minister?", top_k=10).answered
+    answer = corpus_service.ask("Who is Serevia's foreign minister?", top_k=10)
+    assert answer.answered and answer.short_answer.text == "Dario Kellan"
+    answer = corpus_service.ask("Who did Ostmere's deputy foreign minister hold talks with in Amberlin?", top_k=10)
+    assert answer.answered and answer.short_answer.text == "Dario Kellan"  # the other party is the deputy alone
+
+
 def test_a_relation_the_question_asks_must_be_said(norlit_service):
     # the article names Tallinn but never says it is the capital
     assert not norlit_service.ask("What is the capital of Estonia?").answered
